@@ -1,0 +1,62 @@
+package io.carousel.streams;
+
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The one place the topology is assembled; {@code run}, {@code backtest} and the tests all call
+ * {@link #build}.
+ *
+ * <pre>
+ * events ─► parse ─bad─► dead-letter
+ *             │ (repartition by the key field, when the key is a field)
+ *             ▼
+ *          forecast [key-state store] ─► enriched, forecasts, anomalies (, dead-letter: out of order)
+ * </pre>
+ */
+public final class CarouselTopology {
+
+    /** Per-key state: h, c, normalisation, scoring, last forecast (changelogged). */
+    public static final String KEY_STATE_STORE = "carousel-key-state";
+    public static final String REPARTITION = "events-by-key";
+
+    private CarouselTopology() {}
+
+    public static Topology build(StreamSettings s, ModelSource models) {
+        StreamsBuilder b = new StreamsBuilder();
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(KEY_STATE_STORE),
+                Serdes.String(), Serdes.ByteArray()));
+        KStream<byte[], Routed> parsed = b.stream(s.eventsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+                        .withName("events"))
+                .process(() -> new ParseProcessor(s), Named.as("parse"));
+        Map<String, KStream<byte[], Routed>> split = parsed.split(Named.as("parsed-"))
+                .branch((k, v) -> v.isRejected(), Branched.as("rejected"))
+                .defaultBranch(Branched.as("ok"));
+        Produced<byte[], byte[]> bytes = Produced.with(Serdes.ByteArray(), Serdes.ByteArray());
+        split.get("parsed-rejected").mapValues(Routed::rejected, Named.as("rejected-bytes"))
+                .to(s.deadLetterTopic(), bytes.withName("dead-letter"));
+        KStream<byte[], Routed> events = split.get("parsed-ok");
+        if (s.keyField() != null) {
+            events = events.repartition(Repartitioned.with(Serdes.ByteArray(), EventSerde.serde()).withName(REPARTITION));
+        }
+        KStream<byte[], Emitted> out = events.process(() -> new ForecastProcessor(s, models), Named.as("forecast"), KEY_STATE_STORE);
+        out.filter((k, v) -> v.enriched() != null, Named.as("has-enriched")).mapValues(Emitted::enriched, Named.as("enriched-bytes"))
+                .to(s.enrichedTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("enriched"));
+        out.filter((k, v) -> v.forecast() != null, Named.as("has-forecast")).mapValues(Emitted::forecast, Named.as("forecast-bytes"))
+                .to(s.forecastsTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("forecasts"));
+        out.filter((k, v) -> v.anomaly() != null, Named.as("has-anomaly")).mapValues(Emitted::anomaly, Named.as("anomaly-bytes"))
+                .to(s.anomaliesTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("anomalies"));
+        out.filter((k, v) -> v.deadLetter() != null, Named.as("has-dead-letter")).mapValues(Emitted::deadLetter, Named.as("late-bytes"))
+                .to(s.deadLetterTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("late-dead-letter"));
+        return b.build();
+    }
+}

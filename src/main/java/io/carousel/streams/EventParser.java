@@ -1,0 +1,206 @@
+package io.carousel.streams;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+
+/**
+ * Turns a raw record (key bytes, value bytes, record timestamp) into a {@link ParsedEvent}, or
+ * says precisely why it cannot: every failure is a {@link Rejection}, never another exception.
+ * Strict: numbers must be JSON numbers (not strings), finite, and within double range.
+ */
+public final class EventParser {
+
+    /** Events must lie in [1970, 2200): outside that a timestamp is a unit mistake or garbage. */
+    static final long MAX_TIMESTAMP = 7258118400000L;
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+    private static final DateTimeFormatter NAB = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss[.SSS]");
+
+    private final StreamSettings s;
+    private final JsonPointer keyField;
+    private final JsonPointer timestampField;
+    private final JsonPointer[] features;
+
+    public EventParser(StreamSettings settings) {
+        this.s = settings;
+        this.keyField = settings.keyField() == null ? null : pointer(settings.keyField());
+        this.timestampField = settings.timestampField() == null ? null : pointer(settings.timestampField());
+        List<String> f = settings.features();
+        this.features = new JsonPointer[f.size()];
+        for (int i = 0; i < features.length; i++) {
+            features[i] = JsonPointer.compile(f.get(i));
+        }
+    }
+
+    /** A field name ("timestamp") or a JSON pointer ("/meta/ts"). */
+    static JsonPointer pointer(String field) {
+        return field.startsWith("/") ? JsonPointer.compile(field) : JsonPointer.compile("/" + field.replace("~", "~0").replace("/", "~1"));
+    }
+
+    public ParsedEvent parse(byte[] key, byte[] value, long recordTimestamp) throws Rejection {
+        if (value == null || value.length == 0) {
+            throw new Rejection(Rejection.Reason.EMPTY_VALUE, "empty value");
+        }
+        if (value.length > s.maxBytes()) {
+            throw new Rejection(Rejection.Reason.TOO_LARGE, "value of " + value.length + " bytes exceeds events.max-bytes=" + s.maxBytes());
+        }
+        JsonNode root;
+        try (JsonParser p = JSON.createParser(value)) {
+            root = JSON.readTree(p);
+            if (p.nextToken() != null) {
+                throw new Rejection(Rejection.Reason.NOT_JSON, "not JSON: trailing content after the value");
+            }
+        } catch (Rejection r) {
+            throw r;
+        } catch (Exception e) {
+            throw new Rejection(Rejection.Reason.NOT_JSON, "not JSON: " + firstLine(e.getMessage()));
+        }
+        if (root == null || !root.isObject()) {
+            throw new Rejection(Rejection.Reason.NOT_OBJECT, "not a JSON object: " + (root == null ? "nothing" : root.getNodeType().name().toLowerCase()));
+        }
+        String k = key(key, root);
+        double[] x = new double[features.length];
+        for (int i = 0; i < features.length; i++) {
+            JsonNode n = root.at(features[i]);
+            if (n.isMissingNode() || n.isNull()) {
+                throw new Rejection(Rejection.Reason.MISSING_FEATURE, "missing feature " + features[i]);
+            }
+            if (!n.isNumber()) {
+                throw new Rejection(Rejection.Reason.NOT_NUMERIC, "feature " + features[i] + " is not a number: " + abbreviate(n.toString()));
+            }
+            double v = n.doubleValue();
+            if (!Double.isFinite(v)) {
+                throw new Rejection(Rejection.Reason.NOT_FINITE, "feature " + features[i] + " is not a finite double: " + abbreviate(n.toString()));
+            }
+            x[i] = v;
+        }
+        return new ParsedEvent(k, timestamp(root, recordTimestamp), x, value);
+    }
+
+    private String key(byte[] recordKey, JsonNode root) throws Rejection {
+        String k;
+        if (keyField == null) {
+            if (recordKey == null || recordKey.length == 0) {
+                throw new Rejection(Rejection.Reason.MISSING_KEY, "missing record key (events are keyed by the record key)");
+            }
+            if (recordKey.length > s.maxKeyBytes()) {
+                throw keyTooLong(recordKey.length);
+            }
+            k = decodeUtf8(recordKey);
+        } else {
+            JsonNode n = root.at(keyField);
+            if (n.isMissingNode() || n.isNull() || n.isContainerNode() || n.asText().isEmpty()) {
+                throw new Rejection(Rejection.Reason.MISSING_KEY, "missing key field " + keyField);
+            }
+            k = n.asText();
+            int len = k.getBytes(StandardCharsets.UTF_8).length;
+            if (len > s.maxKeyBytes()) {
+                throw keyTooLong(len);
+            }
+        }
+        return k;
+    }
+
+    private Rejection keyTooLong(int len) {
+        return new Rejection(Rejection.Reason.KEY_TOO_LONG, "key of " + len + " bytes exceeds events.max-key-bytes=" + s.maxKeyBytes());
+    }
+
+    private static String decodeUtf8(byte[] b) throws Rejection {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new Rejection(Rejection.Reason.MISSING_KEY, "record key is not valid UTF-8");
+        }
+    }
+
+    private long timestamp(JsonNode root, long recordTimestamp) throws Rejection {
+        long ts;
+        JsonNode n = timestampField == null || s.timestampFormat() == StreamSettings.TimeFormat.RECORD
+                ? null : root.at(timestampField);
+        if (n == null || n.isMissingNode() || n.isNull()) {
+            ts = recordTimestamp;
+        } else {
+            ts = parseTimestamp(n, s.timestampFormat());
+        }
+        if (ts < 0 || ts >= MAX_TIMESTAMP) {
+            throw new Rejection(Rejection.Reason.BAD_TIMESTAMP, "timestamp " + ts + " ms is outside 1970..2200");
+        }
+        return ts;
+    }
+
+    /** A timestamp in milliseconds from a JSON number or string, in the given format. */
+    static long parseTimestamp(JsonNode n, StreamSettings.TimeFormat format) throws Rejection {
+        if (n.isNumber()) {
+            double v = n.doubleValue();
+            if (!Double.isFinite(v)) {
+                throw new Rejection(Rejection.Reason.BAD_TIMESTAMP, "unparseable timestamp " + abbreviate(n.toString()));
+            }
+            return numeric(v, format);
+        }
+        if (!n.isTextual()) {
+            throw new Rejection(Rejection.Reason.BAD_TIMESTAMP, "unparseable timestamp " + abbreviate(n.toString()));
+        }
+        return parseTimestamp(n.asText(), format);
+    }
+
+    /** Parses ISO-8601 (with or without zone; without is UTC), NAB's "yyyy-MM-dd HH:mm:ss", or epoch digits. */
+    public static long parseTimestamp(String text, StreamSettings.TimeFormat format) throws Rejection {
+        String t = text.trim();
+        if (format != StreamSettings.TimeFormat.ISO && t.matches("-?\\d+(\\.\\d+)?")) {
+            return numeric(Double.parseDouble(t), format);
+        }
+        if (format == StreamSettings.TimeFormat.MILLIS || format == StreamSettings.TimeFormat.SECONDS) {
+            throw new Rejection(Rejection.Reason.BAD_TIMESTAMP, "unparseable timestamp \"" + abbreviate(t) + "\": expected epoch " + format.name().toLowerCase());
+        }
+        try {
+            if (t.endsWith("Z") || t.endsWith("z")) {
+                return Instant.parse(t.toUpperCase()).toEpochMilli();
+            }
+            if (t.length() > 19 && (t.indexOf('+', 19) > 0 || t.indexOf('-', 19) > 0)) {
+                return OffsetDateTime.parse(t.replace(' ', 'T')).toInstant().toEpochMilli();
+            }
+            if (t.indexOf('T') > 0) {
+                return LocalDateTime.parse(t).toInstant(ZoneOffset.UTC).toEpochMilli();
+            }
+            return LocalDateTime.parse(t, NAB).toInstant(ZoneOffset.UTC).toEpochMilli();
+        } catch (DateTimeParseException e) {
+            throw new Rejection(Rejection.Reason.BAD_TIMESTAMP, "unparseable timestamp \"" + abbreviate(t) + "\"");
+        }
+    }
+
+    private static long numeric(double v, StreamSettings.TimeFormat format) throws Rejection {
+        boolean seconds = format == StreamSettings.TimeFormat.SECONDS
+                || (format != StreamSettings.TimeFormat.MILLIS && Math.abs(v) < 1e11); // 1e11 s is year 5138
+        double ms = seconds ? v * 1000 : v;
+        if (!(ms >= 0 && ms < MAX_TIMESTAMP)) {
+            throw new Rejection(Rejection.Reason.BAD_TIMESTAMP, "timestamp " + v + (seconds ? " s" : " ms") + " is outside 1970..2200");
+        }
+        return (long) ms;
+    }
+
+    static String abbreviate(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+    }
+
+    private static String firstLine(String m) {
+        if (m == null) {
+            return "unreadable";
+        }
+        int nl = m.indexOf('\n');
+        return abbreviate(nl < 0 ? m : m.substring(0, nl));
+    }
+}

@@ -1,0 +1,218 @@
+package io.carousel.streams;
+
+import io.carousel.lstm.LstmModel;
+import io.carousel.lstm.LstmStepper;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+
+/**
+ * The per-key logic of the stream, with no Kafka in it (the processor and {@code backtest} share
+ * it): score the event against the forecast made for it, step the LSTM, make the next forecast.
+ *
+ * <p>Inputs are standardised per key by running statistics; the LSTM sees
+ * {@code (x - mean) / scale} for every feature, then optionally the time since the previous event
+ * (in units of the key's usual gap) and calendar features (sin/cos of time of day and day of week).
+ * Its outputs are the next values of the first O features, in the same standardised units.
+ *
+ * <p>Until the key's model has been trained (version 0) the forecast is persistence (the last
+ * value); the LSTM still steps, so its state is current when trained weights arrive.
+ * One instance per stream thread: it owns scratch buffers and is not thread-safe.
+ */
+public final class KeyForecaster {
+
+    /** Events over which normalisation statistics average (exponential weighting after that). */
+    static final int NORM_WINDOW = 1000;
+
+    private final StreamSettings s;
+    private final Scoring scoring;
+    private LstmModel model;
+    private LstmStepper stepper;
+    private long modelVersion;
+    private final int f;
+    private final int o;
+    private final double[] input;
+    private final double[] state;
+    private final double[] rollState;
+    private final double[] out;
+    private final double[] errors;
+
+    public KeyForecaster(StreamSettings settings, LstmModel model, long modelVersion) {
+        this.s = settings;
+        this.scoring = new Scoring(settings);
+        this.f = settings.featureCount();
+        this.o = settings.outputs();
+        this.input = new double[settings.modelInputs()];
+        this.state = new double[model.shape().stateSize()];
+        this.rollState = new double[state.length];
+        this.out = new double[o];
+        this.errors = new double[o];
+        useModel(model, modelVersion);
+    }
+
+    /** Serves new weights from the next event on (version 0 = untrained: persistence forecasts). */
+    public void useModel(LstmModel m, long version) {
+        if (m.shape().inputSize() != s.modelInputs() || m.shape().outputSize() != o) {
+            throw new IllegalArgumentException("the model takes " + m.shape().inputSize() + " inputs and gives "
+                    + m.shape().outputSize() + " outputs; the configuration needs " + s.modelInputs() + " and " + o);
+        }
+        this.model = m;
+        this.stepper = new LstmStepper(m);
+        this.modelVersion = version;
+    }
+
+    public LstmModel model() {
+        return model;
+    }
+
+    public long modelVersion() {
+        return modelVersion;
+    }
+
+    /** A new key's state. */
+    public KeyState newState() {
+        return new KeyState(f, o, state.length, scoring.stateSize());
+    }
+
+    /**
+     * Processes one event of a key: updates {@code k} in place and fills {@code r}.
+     */
+    public void process(KeyState k, long timestamp, double[] x, Outcome r) {
+        r.clear(o, s.horizon());
+        r.timestamp = timestamp;
+        boolean hadForecast = k.count > 0 && !Double.isNaN(k.forecast[0]);
+        for (int j = 0; j < o; j++) {
+            r.value[j] = x[j];
+            r.forecast[j] = k.forecast[j];
+            errors[j] = hadForecast ? x[j] - k.forecast[j] : 0.0;
+            r.error[j] = hadForecast ? errors[j] : Double.NaN;
+        }
+        if (hadForecast) {
+            r.score = scoring.update(k, errors, r.deviation);
+        } else {
+            r.score = 0;
+        }
+        k.lastScore = r.score;
+        r.warm = scoring.isWarm(k);
+        r.anomaly = r.warm && r.score >= s.threshold();
+
+        long gap = k.count == 0 ? 0 : timestamp - k.lastTimestamp;
+        if (k.count > 0 && gap > 0) {
+            k.meanInterval = k.meanInterval == 0 ? gap : k.meanInterval + (gap - k.meanInterval) / 20.0;
+        }
+        updateNormalisation(k, x);
+        buildInput(k, x, gap, timestamp);
+        for (int i = 0; i < state.length; i++) {
+            state[i] = k.hc[i];
+        }
+        stepper.step(input, 0, state, 0, out, 0);
+        for (int i = 0; i < state.length; i++) {
+            k.hc[i] = (float) state[i];
+        }
+        boolean trained = modelVersion > 0;
+        for (int j = 0; j < o; j++) {
+            k.forecast[j] = trained ? denormalise(k, j, out[j]) : x[j];
+            r.nextForecast[j] = k.forecast[j];
+            double w = scoring.halfWidth(k, j);
+            r.lower[j] = k.forecast[j] - w;
+            r.upper[j] = k.forecast[j] + w;
+        }
+        k.forecastFromModel = trained;
+        System.arraycopy(x, 0, k.last, 0, f);
+        k.count++;
+        k.lastTimestamp = timestamp;
+        k.modelVersion = modelVersion;
+        r.fromModel = trained;
+        r.modelVersion = modelVersion;
+        r.count = k.count;
+        long step = Math.round(k.meanInterval);
+        r.horizonTime[0] = step > 0 ? timestamp + step : -1;
+        if (s.horizon() > 1) {
+            rollOut(k, timestamp, r);
+        }
+    }
+
+    /** Steps 2..horizon: the LSTM fed its own forecasts (persistence repeats the last value). */
+    private void rollOut(KeyState k, long timestamp, Outcome r) {
+        int hz = s.horizon();
+        long step = Math.round(k.meanInterval);
+        for (int j = 0; j < o; j++) {
+            r.horizon[j] = k.forecast[j];
+        }
+        System.arraycopy(state, 0, rollState, 0, state.length);
+        for (int h = 1; h < hz; h++) {
+            long t = step > 0 ? timestamp + (h + 1) * step : -1;
+            r.horizonTime[h] = t;
+            if (modelVersion > 0) {
+                // inputs: previous forecast for the targets, the other features held at their last values
+                for (int j = 0; j < o; j++) {
+                    input[j] = out[j];
+                }
+                if (s.timeDelta()) {
+                    input[f] = 1.0;
+                }
+                if (s.calendar() && t >= 0) {
+                    calendar(t, input, f + (s.timeDelta() ? 1 : 0));
+                }
+                stepper.step(input, 0, rollState, 0, out, 0);
+            }
+            for (int j = 0; j < o; j++) {
+                r.horizon[h * o + j] = modelVersion > 0 ? denormalise(k, j, out[j]) : k.forecast[j];
+            }
+        }
+    }
+
+    private void updateNormalisation(KeyState k, double[] x) {
+        double alpha = 1.0 / Math.min(k.count + 1, NORM_WINDOW);
+        for (int i = 0; i < f; i++) {
+            double d = x[i] - k.mean[i];
+            k.mean[i] += alpha * d;
+            k.var[i] = (1 - alpha) * (k.var[i] + alpha * d * d);
+            if (!Double.isFinite(k.mean[i]) || !Double.isFinite(k.var[i])) {
+                // values beyond the double range's square: restart the statistics at this value
+                k.mean[i] = x[i];
+                k.var[i] = 0;
+            }
+        }
+    }
+
+    /** The normalisation scale: the running standard deviation, never zero (a constant series is fine). */
+    static double scale(KeyState k, int i) {
+        double sd = Math.sqrt(k.var[i]);
+        double floor = 1e-9 * Math.max(1.0, Math.abs(k.mean[i]));
+        return Math.max(sd, floor);
+    }
+
+    private static double denormalise(KeyState k, int j, double z) {
+        return k.mean[j] + scale(k, j) * z;
+    }
+
+    private void buildInput(KeyState k, double[] x, long gap, long timestamp) {
+        for (int i = 0; i < f; i++) {
+            input[i] = (x[i] - k.mean[i]) / scale(k, i);
+        }
+        int p = f;
+        if (s.timeDelta()) {
+            input[p++] = k.meanInterval > 0 ? Math.min(gap / k.meanInterval, 100.0) : 0.0;
+        }
+        if (s.calendar()) {
+            calendar(timestamp, input, p);
+        }
+    }
+
+    /** sin/cos of the time of day and of the day of week (UTC). */
+    static void calendar(long timestamp, double[] v, int at) {
+        long msDay = 86_400_000L;
+        double day = Math.floorMod(timestamp, msDay) / (double) msDay;
+        // 1970-01-01 was a Thursday: shift so that Monday 00:00 is 0
+        double week = Math.floorMod(timestamp + 3 * msDay, 7 * msDay) / (double) (7 * msDay);
+        v[at] = Math.sin(2 * Math.PI * day);
+        v[at + 1] = Math.cos(2 * Math.PI * day);
+        v[at + 2] = Math.sin(2 * Math.PI * week);
+        v[at + 3] = Math.cos(2 * Math.PI * week);
+    }
+
+    static ZonedDateTime utc(long ms) {
+        return Instant.ofEpochMilli(ms).atZone(ZoneOffset.UTC);
+    }
+}

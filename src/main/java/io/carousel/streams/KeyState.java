@@ -1,0 +1,136 @@
+package io.carousel.streams;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Everything Carousel keeps for one key between its events, in the key-state store: the LSTM's
+ * h and c for every layer, normalisation statistics, the forecast made for the next event, the
+ * event count, the last timestamp, the model version that produced the state, and the anomaly
+ * scorer's state (opaque bytes owned by the scoring part).
+ *
+ * <p>h and c are stored as floats: half the bytes, and every event reads its state back from the
+ * store's bytes, so an uninterrupted run and a restored one compute from the same rounded values.
+ */
+public final class KeyState {
+
+    /** The serialised format's version: bump it, and keep reading the old one, when fields change. */
+    static final byte FORMAT = 1;
+
+    long modelVersion;
+    long count;
+    long lastTimestamp;
+    /** Exponentially weighted mean gap between events (ms), for horizon timestamps and the time-delta input. */
+    double meanInterval;
+    final double[] last;     // [F] raw values of the previous event
+    final double[] mean;     // [F] running mean, for normalisation
+    final double[] var;      // [F] running variance, for normalisation
+    final double[] forecast; // [O] raw forecast made for the next event; NaN until one exists
+    boolean forecastFromModel;
+    final float[] hc;        // [2 * layers * H]: h of every layer, then c of every layer
+    final double[] score;    // the scorer's state (layout owned by Scoring)
+    double lastScore;
+
+    KeyState(int features, int outputs, int stateSize, int scoreSize) {
+        last = new double[features];
+        mean = new double[features];
+        var = new double[features];
+        forecast = new double[outputs];
+        Arrays.fill(forecast, Double.NaN);
+        hc = new float[stateSize];
+        score = new double[scoreSize];
+    }
+
+    public long modelVersion() {
+        return modelVersion;
+    }
+
+    public long count() {
+        return count;
+    }
+
+    public long lastTimestamp() {
+        return lastTimestamp;
+    }
+
+    public double lastScore() {
+        return lastScore;
+    }
+
+    public double[] forecast() {
+        return forecast.clone();
+    }
+
+    public double[] lastValues() {
+        return last.clone();
+    }
+
+    /** Bytes of the serialised form. */
+    public int serialisedSize() {
+        return 1 + 8 + 8 + 8 + 8 + 2 + 2 + 4 + 8 * (3 * last.length + forecast.length) + 1 + 4 * hc.length
+                + 2 + 8 * score.length + 8;
+    }
+
+    public byte[] serialise() {
+        ByteBuffer b = ByteBuffer.allocate(serialisedSize());
+        b.put(FORMAT).putLong(modelVersion).putLong(count).putLong(lastTimestamp).putDouble(meanInterval);
+        b.putShort((short) last.length).putShort((short) forecast.length).putInt(hc.length);
+        for (double[] a : new double[][] {last, mean, var, forecast}) {
+            for (double v : a) {
+                b.putDouble(v);
+            }
+        }
+        b.put((byte) (forecastFromModel ? 1 : 0));
+        for (float v : hc) {
+            b.putFloat(v);
+        }
+        b.putShort((short) score.length);
+        for (double v : score) {
+            b.putDouble(v);
+        }
+        b.putDouble(lastScore);
+        return b.array();
+    }
+
+    public static KeyState deserialise(byte[] bytes) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        byte format = b.get();
+        if (format != FORMAT) {
+            throw new IllegalArgumentException("key state format " + format + " is not supported (this build reads " + FORMAT + ")");
+        }
+        long modelVersion = b.getLong();
+        long count = b.getLong();
+        long lastTs = b.getLong();
+        double interval = b.getDouble();
+        int f = b.getShort();
+        int o = b.getShort();
+        int s = b.getInt();
+        int mark = b.position();
+        b.position(mark + 8 * (3 * f + o) + 1 + 4 * s);
+        int scoreSize = b.getShort();
+        b.position(mark);
+        KeyState k = new KeyState(f, o, s, scoreSize);
+        k.modelVersion = modelVersion;
+        k.count = count;
+        k.lastTimestamp = lastTs;
+        k.meanInterval = interval;
+        for (double[] a : new double[][] {k.last, k.mean, k.var, k.forecast}) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = b.getDouble();
+            }
+        }
+        k.forecastFromModel = b.get() != 0;
+        for (int i = 0; i < s; i++) {
+            k.hc[i] = b.getFloat();
+        }
+        b.getShort();
+        for (int i = 0; i < scoreSize; i++) {
+            k.score[i] = b.getDouble();
+        }
+        k.lastScore = b.getDouble();
+        if (b.hasRemaining()) {
+            throw new IllegalArgumentException("key state has " + b.remaining() + " trailing bytes");
+        }
+        return k;
+    }
+}

@@ -1,0 +1,48 @@
+package io.carousel.streams;
+
+import io.carousel.config.CarouselConfig;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The settings the per-event path reads, taken from the configuration once (the configuration's
+ * accessors parse and validate on every call, which the hot path must not do).
+ */
+public record StreamSettings(
+        String eventsTopic, String enrichedTopic, String forecastsTopic, String anomaliesTopic, String deadLetterTopic,
+        String keyField, String timestampField, TimeFormat timestampFormat, List<String> features,
+        int maxBytes, int maxKeyBytes, boolean outOfOrderToDeadLetter,
+        int outputs, int hidden, int layers, long seed, Path modelInit, boolean timeDelta, boolean calendar,
+        int horizon, double threshold, int warmupEvents, int shortWindow, int longWindow, double intervalZ) {
+
+    /** Where an event's time comes from when its timestamp field is a number or string. */
+    public enum TimeFormat { AUTO, ISO, MILLIS, SECONDS, RECORD }
+
+    public StreamSettings {
+        features = List.copyOf(features);
+        if (outputs > features.size()) {
+            throw new IllegalArgumentException("config key model.outputs: " + outputs + " exceeds the "
+                    + features.size() + " features of events.features");
+        }
+    }
+
+    public static StreamSettings from(CarouselConfig c) {
+        return new StreamSettings(c.topicEvents(), c.topicEnriched(), c.topicForecasts(), c.topicAnomalies(),
+                c.topicDeadLetter(), c.eventsKeyField().orElse(null), c.eventsTimestampField().orElse(null),
+                TimeFormat.valueOf(c.eventsTimestampFormat().name()), c.eventsFeatures(), c.eventsMaxBytes(),
+                c.eventsMaxKeyBytes(), c.eventsOutOfOrder() == CarouselConfig.OutOfOrder.DEAD_LETTER,
+                c.modelOutputs(), c.modelHidden(), c.modelLayers(), c.modelSeed(), c.modelInit().orElse(null),
+                c.modelFeaturesTimeDelta(), c.modelFeaturesCalendar(), c.forecastHorizon(), c.anomalyThreshold(),
+                c.anomalyWarmupEvents(), c.anomalyShortWindow(), c.anomalyLongWindow(), c.anomalyIntervalZ());
+    }
+
+    /** Features per event (D of the raw event). */
+    public int featureCount() {
+        return features.size();
+    }
+
+    /** The LSTM's input width: the normalised features, then time since the previous event, then calendar sin/cos. */
+    public int modelInputs() {
+        return features.size() + (timeDelta ? 1 : 0) + (calendar ? 4 : 0);
+    }
+}
