@@ -94,7 +94,7 @@ public final class KeyForecaster {
         }
         k.lastScore = r.score;
         r.warm = scoring.isWarm(k);
-        r.anomaly = r.warm && r.score >= s.threshold();
+        r.anomaly = hadForecast && r.warm && r.score >= s.threshold() && scoring.rising();
 
         long gap = k.count == 0 ? 0 : timestamp - k.lastTimestamp;
         if (k.count > 0 && gap > 0) {

@@ -17,6 +17,9 @@ package io.carousel.streams;
  *       distribution. A threshold of 0.999 is then roughly a 0.1% false-alarm rate per event on
  *       well-behaved errors.</li>
  * </ol>
+ * An event is flagged only when it pushes the short average up ({@link #rising}): after a spike
+ * the average decays over the short window with scores still high, and the ordinary events of
+ * that decay are not anomalies themselves.
  * Statistics update only after the score is computed, so a spike does not hide itself. Every
  * statistic is a fixed-size running estimate: the state is {@code 4 + O} doubles per key.
  * Until {@code anomaly.warmup-events} errors have been seen the key is not warm and flags nothing.
@@ -30,6 +33,7 @@ final class Scoring {
     private static final int MSE = 4;
 
     private final StreamSettings s;
+    private boolean rising;
     private final double shortAlpha;
     private final double longAlpha;
 
@@ -67,6 +71,7 @@ final class Scoring {
             surprise = Math.max(surprise, Math.min(z, 1e6));
         }
         double avg = n == 0 ? surprise : st[SHORT] + shortAlpha * (surprise - st[SHORT]);
+        rising = avg > st[SHORT];
         double score = 0;
         if (n >= 2) {
             double sd = Math.sqrt(st[VAR]);
@@ -87,6 +92,11 @@ final class Scoring {
         }
         st[COUNT] = n + 1;
         return Double.isFinite(score) ? Math.min(1.0, Math.max(0.0, score)) : 0.0;
+    }
+
+    /** Whether the last scored event raised the short average (only such events are flagged). */
+    boolean rising() {
+        return rising;
     }
 
     /** Half the width of the next forecast's interval for target j: z times the running RMS error. */
