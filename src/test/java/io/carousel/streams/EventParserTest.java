@@ -1,0 +1,88 @@
+package io.carousel.streams;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.carousel.config.CarouselConfig;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class EventParserTest {
+
+    private final EventParser parser = new EventParser(StreamSettings.from(CarouselConfig.of(Map.of())));
+
+    private ParsedEvent parse(String key, String value) throws Rejection {
+        return parser.parse(key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                value.getBytes(StandardCharsets.UTF_8), 42L);
+    }
+
+    @Test
+    void shouldReadEveryTimestampFormat() throws Exception {
+        long t = 1396310400000L; // 2014-04-01T00:00:00Z
+        assertEquals(t, parse("k", "{\"value\":1,\"timestamp\":\"2014-04-01 00:00:00\"}").timestamp());
+        assertEquals(t, parse("k", "{\"value\":1,\"timestamp\":\"2014-04-01T00:00:00Z\"}").timestamp());
+        assertEquals(t, parse("k", "{\"value\":1,\"timestamp\":\"2014-04-01T02:00:00+02:00\"}").timestamp());
+        assertEquals(t, parse("k", "{\"value\":1,\"timestamp\":\"2014-04-01T00:00:00\"}").timestamp());
+        assertEquals(t, parse("k", "{\"value\":1,\"timestamp\":" + t + "}").timestamp());
+        assertEquals(t, parse("k", "{\"value\":1,\"timestamp\":" + t / 1000 + "}").timestamp(), "epoch seconds");
+        assertEquals(t, parse("k", "{\"value\":1,\"timestamp\":\"" + t + "\"}").timestamp());
+        assertEquals(42L, parse("k", "{\"value\":1}").timestamp(), "no field: the record's timestamp");
+    }
+
+    @Test
+    void shouldKeepTheOriginalBytesAndReadNestedFeatures() throws Exception {
+        EventParser p = new EventParser(StreamSettings.from(CarouselConfig.of(Map.of(
+                "events.features", "/a/b,/c", "model.outputs", "1"))));
+        byte[] raw = "{\"a\": {\"b\": 2.5}, \"c\": -1}".getBytes(StandardCharsets.UTF_8);
+        ParsedEvent e = p.parse("k".getBytes(), raw, 0);
+        assertArrayEquals(new double[] {2.5, -1}, e.features());
+        assertArrayEquals(raw, e.original());
+    }
+
+    @Test
+    void shouldRejectTrailingGarbageAndDuplicateFields() {
+        assertEquals(Rejection.Reason.NOT_JSON,
+                assertThrows(Rejection.class, () -> parse("k", "{\"value\":1} {\"value\":2}")).reason());
+        assertEquals(Rejection.Reason.NOT_JSON,
+                assertThrows(Rejection.class, () -> parse("k", "{\"value\":1, \"value\":2}")).reason());
+        assertEquals(Rejection.Reason.KEY_TOO_LONG,
+                assertThrows(Rejection.class, () -> parse("k".repeat(2000), "{\"value\":1}")).reason());
+    }
+
+    /** Fuzz: whatever the bytes, the parser returns an event or a Rejection, nothing else. */
+    @Test
+    void shouldNeverThrowAnythingButARejection() {
+        SplittableRandom r = new SplittableRandom(2026);
+        String[] pieces = {"{", "}", "[", "]", "\"value\"", ":", ",", "1", "-1e308", "1e999", "NaN", "\"x\"", "null",
+            "true", "\"timestamp\"", "\"2014-04-01 00:00:00\"", "9999999999999999999", " ", "\\u0000", "\"\\ud800\""};
+        int ok = 0;
+        for (int i = 0; i < 20_000; i++) {
+            byte[] value;
+            if (i % 3 == 0) {
+                value = new byte[r.nextInt(40)];
+                for (int j = 0; j < value.length; j++) {
+                    value[j] = (byte) r.nextInt(256);
+                }
+            } else {
+                StringBuilder b = new StringBuilder(i % 2 == 0 ? "{\"value\":" : "");
+                for (int j = r.nextInt(8); j >= 0; j--) {
+                    b.append(pieces[r.nextInt(pieces.length)]);
+                }
+                value = b.toString().getBytes(StandardCharsets.UTF_8);
+            }
+            byte[] key = r.nextInt(10) == 0 ? null : new byte[] {(byte) r.nextInt(256)};
+            try {
+                ParsedEvent e = parser.parse(key, value, r.nextLong(0, EventParser.MAX_TIMESTAMP));
+                assertTrue(Double.isFinite(e.features()[0]));
+                ok++;
+            } catch (Rejection expected) {
+                assertTrue(expected.getMessage() != null && !expected.getMessage().isEmpty());
+            }
+        }
+        assertTrue(ok > 0, "some generated events are valid");
+    }
+}
