@@ -1,5 +1,7 @@
 package io.carousel.config;
 
+import io.carousel.scoring.ScoringConfig;
+
 import static io.carousel.config.ConfigKeys.*;
 
 import java.io.IOException;
@@ -174,13 +176,7 @@ public final class CarouselConfig {
                     + MODEL_GROUP_FIELD + " or " + MODEL_GROUP_PATTERN);
         }
         forecastHorizon();
-        anomalyThreshold();
-        anomalyWarmupEvents();
-        anomalyIntervalZ();
-        if (anomalyLongWindow() < anomalyShortWindow()) {
-            throw Values.invalid(ANOMALY_LONG_WINDOW, "at least " + ANOMALY_SHORT_WINDOW + " (" + anomalyShortWindow()
-                    + ")", v.string(ANOMALY_LONG_WINDOW));
-        }
+        scoringConfig();
         if (historyRetention().isZero()) {
             throw Values.invalid(HISTORY_RETENTION, "a duration > 0", v.string(HISTORY_RETENTION));
         }
@@ -299,11 +295,34 @@ public final class CarouselConfig {
     // ---- forecasting and scoring ----
 
     public int forecastHorizon() { return v.intAtLeast(FORECAST_HORIZON, 1); }
-    public double anomalyThreshold() { return v.number(ANOMALY_THRESHOLD, 0, false, 1); }
-    public int anomalyWarmupEvents() { return v.intAtLeast(ANOMALY_WARMUP_EVENTS, 0); }
-    public int anomalyShortWindow() { return v.intAtLeast(ANOMALY_SHORT_WINDOW, 1); }
-    public int anomalyLongWindow() { return v.intAtLeast(ANOMALY_LONG_WINDOW, 1); }
-    public double anomalyIntervalZ() { return v.number(ANOMALY_INTERVAL_Z, 0, true, Double.MAX_VALUE); }
+    public double anomalyThreshold() {
+        double t = v.number(ANOMALY_THRESHOLD, 0, true, 1);
+        if (t >= 1) {
+            throw Values.invalid(ANOMALY_THRESHOLD, "a number > 0 and < 1", v.string(ANOMALY_THRESHOLD));
+        }
+        return t;
+    }
+
+    /** The anomaly scorer's settings (anomaly.*), checked together: each half-life in events. */
+    public ScoringConfig scoringConfig() {
+        int warmup = v.intAtLeast(ANOMALY_WARMUP_EVENTS, ScoringConfig.MIN_WARMUP_EVENTS);
+        double shortHalfLife = v.number(ANOMALY_SHORT_HALF_LIFE, 0, true, Double.MAX_VALUE);
+        double scaleHalfLife = v.number(ANOMALY_SCALE_HALF_LIFE, 0, true, Double.MAX_VALUE);
+        double longHalfLife = v.number(ANOMALY_LONG_HALF_LIFE, 0, true, Double.MAX_VALUE);
+        double coverage = v.number(ANOMALY_INTERVAL_COVERAGE, 0, true, 1);
+        if (shortHalfLife >= scaleHalfLife) {
+            throw Values.invalid(ANOMALY_SHORT_HALF_LIFE, "less than " + ANOMALY_SCALE_HALF_LIFE + " (" + scaleHalfLife + ")",
+                    v.string(ANOMALY_SHORT_HALF_LIFE));
+        }
+        if (longHalfLife <= shortHalfLife) {
+            throw Values.invalid(ANOMALY_LONG_HALF_LIFE, "more than " + ANOMALY_SHORT_HALF_LIFE + " (" + shortHalfLife + ")",
+                    v.string(ANOMALY_LONG_HALF_LIFE));
+        }
+        if (coverage >= 1) {
+            throw Values.invalid(ANOMALY_INTERVAL_COVERAGE, "a number > 0 and < 1", v.string(ANOMALY_INTERVAL_COVERAGE));
+        }
+        return new ScoringConfig(warmup, shortHalfLife, scaleHalfLife, longHalfLife, anomalyThreshold(), coverage);
+    }
 
     // ---- history and retraining ----
 

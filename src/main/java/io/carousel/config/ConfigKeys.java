@@ -53,9 +53,10 @@ public final class ConfigKeys {
     public static final String FORECAST_HORIZON = "forecast.horizon";
     public static final String ANOMALY_THRESHOLD = "anomaly.threshold";
     public static final String ANOMALY_WARMUP_EVENTS = "anomaly.warmup-events";
-    public static final String ANOMALY_SHORT_WINDOW = "anomaly.short-window";
-    public static final String ANOMALY_LONG_WINDOW = "anomaly.long-window";
-    public static final String ANOMALY_INTERVAL_Z = "anomaly.interval-z";
+    public static final String ANOMALY_SHORT_HALF_LIFE = "anomaly.short-half-life";
+    public static final String ANOMALY_SCALE_HALF_LIFE = "anomaly.scale-half-life";
+    public static final String ANOMALY_LONG_HALF_LIFE = "anomaly.long-half-life";
+    public static final String ANOMALY_INTERVAL_COVERAGE = "anomaly.interval-coverage";
 
     // history and retraining
     public static final String HISTORY_RETENTION = "history.retention";
@@ -113,11 +114,12 @@ public final class ConfigKeys {
         d.put(MODEL_GROUP_FIELD, "");
         d.put(MODEL_GROUP_PATTERN, "");
         d.put(FORECAST_HORIZON, "1");
-        d.put(ANOMALY_THRESHOLD, "0.99");
-        d.put(ANOMALY_WARMUP_EVENTS, "100");
-        d.put(ANOMALY_SHORT_WINDOW, "10");
-        d.put(ANOMALY_LONG_WINDOW, "500");
-        d.put(ANOMALY_INTERVAL_Z, "1.96");
+        d.put(ANOMALY_THRESHOLD, "0.9999");
+        d.put(ANOMALY_WARMUP_EVENTS, "300");
+        d.put(ANOMALY_SHORT_HALF_LIFE, "3.5");
+        d.put(ANOMALY_SCALE_HALF_LIFE, "50");
+        d.put(ANOMALY_LONG_HALF_LIFE, "3000");
+        d.put(ANOMALY_INTERVAL_COVERAGE, "0.95");
         d.put(HISTORY_RETENTION, "P7D");
         d.put(HISTORY_MAX_EVENTS, "2000");
         d.put(RETRAIN_EVERY_EVENTS, "500");

@@ -2,6 +2,8 @@ package io.carousel.streams;
 
 import io.carousel.lstm.LstmModel;
 import io.carousel.lstm.LstmStepper;
+import io.carousel.scoring.ScoreState;
+import io.carousel.scoring.Scorer;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -25,7 +27,7 @@ public final class KeyForecaster {
     static final int NORM_WINDOW = 1000;
 
     private final StreamSettings s;
-    private final Scoring scoring;
+    private final Scorer scorer;
     private LstmModel model;
     private LstmStepper stepper;
     private long modelVersion;
@@ -39,7 +41,7 @@ public final class KeyForecaster {
 
     public KeyForecaster(StreamSettings settings, LstmModel model, long modelVersion) {
         this.s = settings;
-        this.scoring = new Scoring(settings);
+        this.scorer = new Scorer(settings.scoring());
         this.f = settings.featureCount();
         this.o = settings.outputs();
         this.input = new double[settings.modelInputs()];
@@ -71,7 +73,7 @@ public final class KeyForecaster {
 
     /** A new key's state. */
     public KeyState newState() {
-        return new KeyState(f, o, state.length, scoring.stateSize());
+        return new KeyState(f, o, state.length, ScoreState.initial(o));
     }
 
     /**
@@ -88,13 +90,18 @@ public final class KeyForecaster {
             r.error[j] = hadForecast ? errors[j] : Double.NaN;
         }
         if (hadForecast) {
-            r.score = scoring.update(k, errors, r.deviation);
+            r.score = scorer.update(k.score, errors);
+            for (int j = 0; j < o; j++) {
+                r.deviation[j] = scorer.deviation(k.score, j);
+            }
         } else {
             r.score = 0;
         }
         k.lastScore = r.score;
-        r.warm = scoring.isWarm(k);
-        r.anomaly = hadForecast && r.warm && r.score >= s.threshold() && scoring.rising();
+        r.warm = scorer.isWarm(k.score);
+        // flag the first event of a run above the threshold: after a spike the short average
+        // decays with the score still high, and those ordinary events are not anomalies themselves
+        r.anomaly = hadForecast && r.warm && scorer.startsAlert(k.score);
 
         long gap = k.count == 0 ? 0 : timestamp - k.lastTimestamp;
         if (k.count > 0 && gap > 0) {
@@ -113,7 +120,7 @@ public final class KeyForecaster {
         for (int j = 0; j < o; j++) {
             k.forecast[j] = trained ? denormalise(k, j, out[j]) : x[j];
             r.nextForecast[j] = k.forecast[j];
-            double w = scoring.halfWidth(k, j);
+            double w = scorer.intervalHalfWidth(k.score, j);
             r.lower[j] = k.forecast[j] - w;
             r.upper[j] = k.forecast[j] + w;
         }

@@ -1,5 +1,6 @@
 package io.carousel.streams;
 
+import io.carousel.scoring.ScoreState;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -28,17 +29,17 @@ public final class KeyState {
     final double[] forecast; // [O] raw forecast made for the next event; NaN until one exists
     boolean forecastFromModel;
     final float[] hc;        // [2 * layers * H]: h of every layer, then c of every layer
-    final double[] score;    // the scorer's state (layout owned by Scoring)
+    ScoreState score;        // the anomaly scorer's state
     double lastScore;
 
-    KeyState(int features, int outputs, int stateSize, int scoreSize) {
+    KeyState(int features, int outputs, int stateSize, ScoreState score) {
         last = new double[features];
         mean = new double[features];
         var = new double[features];
         forecast = new double[outputs];
         Arrays.fill(forecast, Double.NaN);
         hc = new float[stateSize];
-        score = new double[scoreSize];
+        this.score = score;
     }
 
     public long modelVersion() {
@@ -68,7 +69,7 @@ public final class KeyState {
     /** Bytes of the serialised form. */
     public int serialisedSize() {
         return 1 + 8 + 8 + 8 + 8 + 2 + 2 + 4 + 8 * (3 * last.length + forecast.length) + 1 + 4 * hc.length
-                + 2 + 8 * score.length + 8;
+                + score.byteSize() + 8;
     }
 
     public byte[] serialise() {
@@ -84,10 +85,7 @@ public final class KeyState {
         for (float v : hc) {
             b.putFloat(v);
         }
-        b.putShort((short) score.length);
-        for (double v : score) {
-            b.putDouble(v);
-        }
+        score.serialise(b);
         b.putDouble(lastScore);
         return b.array();
     }
@@ -105,11 +103,7 @@ public final class KeyState {
         int f = b.getShort();
         int o = b.getShort();
         int s = b.getInt();
-        int mark = b.position();
-        b.position(mark + 8 * (3 * f + o) + 1 + 4 * s);
-        int scoreSize = b.getShort();
-        b.position(mark);
-        KeyState k = new KeyState(f, o, s, scoreSize);
+        KeyState k = new KeyState(f, o, s, null);
         k.modelVersion = modelVersion;
         k.count = count;
         k.lastTimestamp = lastTs;
@@ -123,10 +117,7 @@ public final class KeyState {
         for (int i = 0; i < s; i++) {
             k.hc[i] = b.getFloat();
         }
-        b.getShort();
-        for (int i = 0; i < scoreSize; i++) {
-            k.score[i] = b.getDouble();
-        }
+        k.score = ScoreState.deserialise(b);
         k.lastScore = b.getDouble();
         if (b.hasRemaining()) {
             throw new IllegalArgumentException("key state has " + b.remaining() + " trailing bytes");

@@ -1,6 +1,7 @@
 package io.carousel.streams;
 
 import io.carousel.config.CarouselConfig;
+import io.carousel.scoring.ScoringConfig;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -13,7 +14,7 @@ public record StreamSettings(
         String keyField, String timestampField, TimeFormat timestampFormat, List<String> features,
         int maxBytes, int maxKeyBytes, boolean outOfOrderToDeadLetter,
         int outputs, int hidden, int layers, long seed, Path modelInit, boolean timeDelta, boolean calendar,
-        int horizon, double threshold, int warmupEvents, int shortWindow, int longWindow, double intervalZ) {
+        int horizon, ScoringConfig scoring) {
 
     /** Where an event's time comes from when its timestamp field is a number or string. */
     public enum TimeFormat { AUTO, ISO, MILLIS, SECONDS, RECORD }
@@ -32,8 +33,12 @@ public record StreamSettings(
                 TimeFormat.valueOf(c.eventsTimestampFormat().name()), c.eventsFeatures(), c.eventsMaxBytes(),
                 c.eventsMaxKeyBytes(), c.eventsOutOfOrder() == CarouselConfig.OutOfOrder.DEAD_LETTER,
                 c.modelOutputs(), c.modelHidden(), c.modelLayers(), c.modelSeed(), c.modelInit().orElse(null),
-                c.modelFeaturesTimeDelta(), c.modelFeaturesCalendar(), c.forecastHorizon(), c.anomalyThreshold(),
-                c.anomalyWarmupEvents(), c.anomalyShortWindow(), c.anomalyLongWindow(), c.anomalyIntervalZ());
+                c.modelFeaturesTimeDelta(), c.modelFeaturesCalendar(), c.forecastHorizon(), c.scoringConfig());
+    }
+
+    /** The anomaly threshold (anomaly.threshold). */
+    public double threshold() {
+        return scoring.threshold();
     }
 
     /** Features per event (D of the raw event). */

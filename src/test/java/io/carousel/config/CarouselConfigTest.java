@@ -63,11 +63,8 @@ class CarouselConfigTest {
         assertEquals(Optional.empty(), c.modelGroupField());
         assertTrue(c.modelGroupPattern().isEmpty());
         assertEquals(1, c.forecastHorizon());
-        assertEquals(0.99, c.anomalyThreshold());
-        assertEquals(100, c.anomalyWarmupEvents());
-        assertEquals(10, c.anomalyShortWindow());
-        assertEquals(500, c.anomalyLongWindow());
-        assertEquals(1.96, c.anomalyIntervalZ());
+        assertEquals(0.9999, c.anomalyThreshold());
+        assertEquals(io.carousel.scoring.ScoringConfig.defaults(), c.scoringConfig());
         assertEquals(Duration.ofDays(7), c.historyRetention());
         assertEquals(2000, c.historyMaxEvents());
         assertEquals(500, c.retrainEveryEvents());
@@ -164,12 +161,15 @@ class CarouselConfigTest {
                 Arguments.of(MODEL_OUTPUTS, "2", "expected at most the number of events.features (1)"),
                 Arguments.of(MODEL_SCOPE, "fleet", "expected one of key, group, global"),
                 Arguments.of(MODEL_GROUP_PATTERN, "(", "expected a regular expression"),
-                Arguments.of(ANOMALY_THRESHOLD, "1.5", "expected a number >= 0 and <= 1, got '1.5'"),
-                Arguments.of(ANOMALY_THRESHOLD, "NaN", "expected a number >= 0 and <= 1"),
-                Arguments.of(ANOMALY_WARMUP_EVENTS, "-1", "expected an integer >= 0"),
-                Arguments.of(ANOMALY_SHORT_WINDOW, "0", "expected an integer >= 1"),
-                Arguments.of(ANOMALY_LONG_WINDOW, "5", "expected at least anomaly.short-window (10)"),
-                Arguments.of(ANOMALY_INTERVAL_Z, "0", "expected a number > 0"),
+                Arguments.of(ANOMALY_THRESHOLD, "1.5", "expected a number > 0 and <= 1, got '1.5'"),
+                Arguments.of(ANOMALY_THRESHOLD, "NaN", "expected a number > 0 and <= 1"),
+                Arguments.of(ANOMALY_THRESHOLD, "1", "expected a number > 0 and < 1"),
+                Arguments.of(ANOMALY_WARMUP_EVENTS, "2", "expected an integer >= 8"),
+                Arguments.of(ANOMALY_SHORT_HALF_LIFE, "0", "expected a number > 0"),
+                Arguments.of(ANOMALY_SCALE_HALF_LIFE, "-2", "expected a number > 0"),
+                Arguments.of(ANOMALY_SHORT_HALF_LIFE, "60", "expected less than anomaly.scale-half-life (50.0)"),
+                Arguments.of(ANOMALY_LONG_HALF_LIFE, "3", "expected more than anomaly.short-half-life (3.5)"),
+                Arguments.of(ANOMALY_INTERVAL_COVERAGE, "1", "expected a number > 0 and < 1"),
                 Arguments.of(HISTORY_RETENTION, "7 days", "expected a duration like PT5M"),
                 Arguments.of(HISTORY_RETENTION, "0", "expected a duration > 0"),
                 Arguments.of(HISTORY_MAX_EVENTS, "0", "expected an integer >= 1"),

@@ -4,13 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.carousel.scoring.ScoreState;
 import org.junit.jupiter.api.Test;
 
 class KeyStateTest {
 
     @Test
     void shouldRoundTripEveryField() {
-        KeyState k = new KeyState(3, 2, 2 * 2 * 32, 6);
+        KeyState k = new KeyState(3, 2, 2 * 2 * 32, ScoreState.initial(2));
         k.modelVersion = 7;
         k.count = 123_456_789_012L;
         k.lastTimestamp = 1_700_000_000_123L;
@@ -21,7 +22,6 @@ class KeyStateTest {
         k.forecast[1] = 3.5;
         k.forecastFromModel = true;
         k.hc[100] = -0.75f;
-        k.score[5] = 42;
         k.lastScore = 0.999;
         byte[] bytes = k.serialise();
         assertEquals(k.serialisedSize(), bytes.length);
@@ -30,22 +30,22 @@ class KeyStateTest {
         assertEquals(Double.NaN, back.forecast[0]);
         assertEquals(3.5, back.forecast[1]);
         assertEquals(-0.75f, back.hc[100]);
-        assertEquals(42, back.score[5]);
+        assertEquals(k.score, back.score);
     }
 
     @Test
     void shouldRejectAnUnknownFormatAndTrailingBytes() {
-        byte[] bytes = new KeyState(1, 1, 64, 5).serialise();
+        byte[] bytes = new KeyState(1, 1, 64, ScoreState.initial(1)).serialise();
         bytes[0] = 9;
         assertThrows(IllegalArgumentException.class, () -> KeyState.deserialise(bytes));
-        byte[] longer = java.util.Arrays.copyOf(new KeyState(1, 1, 64, 5).serialise(), bytes.length + 1);
+        byte[] longer = java.util.Arrays.copyOf(new KeyState(1, 1, 64, ScoreState.initial(1)).serialise(), bytes.length + 1);
         assertThrows(IllegalArgumentException.class, () -> KeyState.deserialise(longer));
     }
 
     @Test
     void shouldTakeThisManyBytesPerKeyAtHidden32() {
         // one feature, one output, 1 layer of 32: h and c as floats dominate
-        int bytes = new KeyState(1, 1, 2 * 32, 5).serialisedSize();
-        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + 2 + 40 + 8, bytes);
+        int bytes = new KeyState(1, 1, 2 * 32, ScoreState.initial(1)).serialisedSize();
+        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8, bytes);
     }
 }

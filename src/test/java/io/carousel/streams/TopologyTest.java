@@ -85,8 +85,9 @@ class TopologyTest {
                 moved |= v != 0f;
             }
             assertTrue(moved, "the LSTM stepped even while forecasting by persistence");
-            System.out.println("key state bytes at H=32, one feature: " + store.get("a").length);
-            assertTrue(store.get("a").length < 400, "compact: " + store.get("a").length);
+            // h and c as floats (256 bytes) are most of it; see KeyStateTest for the layout
+            assertEquals(a.serialisedSize(), store.get("a").length);
+            assertTrue(store.get("a").length < 512, "compact: " + store.get("a").length);
         }
     }
 
