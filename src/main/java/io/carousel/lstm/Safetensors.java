@@ -52,6 +52,11 @@ public final class Safetensors {
 
     /** Writes the model's tensors (PyTorch names) and its shape and metadata. */
     public static void write(Path file, LstmModel model, boolean float64) {
+        writeBytes(file, toBytes(model, float64));
+    }
+
+    /** The bytes of the file {@link #write} would write. */
+    public static byte[] toBytes(LstmModel model, boolean float64) {
         Map<String, String> meta = new LinkedHashMap<>(model.metadata());
         LstmShape s = model.shape();
         meta.put(INPUT_SIZE, Integer.toString(s.inputSize()));
@@ -64,11 +69,20 @@ public final class Safetensors {
             System.arraycopy(model.params(), t.offset(), v, 0, v.length);
             tensors.put(t.name(), new Tensor(float64 ? "F64" : "F32", t.dims(), v));
         }
-        writeTensors(file, tensors, meta);
+        return tensorBytes(tensors, meta);
+    }
+
+    /** Reads a model from bytes as {@link #read} reads a file; {@code name} is used in messages. */
+    public static LstmModel fromBytes(String name, byte[] bytes) {
+        return toModel(name, parse(name, bytes), "");
     }
 
     /** Writes arbitrary tensors (each in its own dtype, F32 or F64). */
     public static void writeTensors(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        writeBytes(file, tensorBytes(tensors, metadata));
+    }
+
+    private static byte[] tensorBytes(Map<String, Tensor> tensors, Map<String, String> metadata) {
         StringBuilder h = new StringBuilder("{");
         if (!metadata.isEmpty()) {
             MiniJson.quote(h, "__metadata__");
@@ -118,13 +132,17 @@ public final class Safetensors {
                 }
             }
         }
+        return buf.array();
+    }
+
+    private static void writeBytes(Path file, byte[] bytes) {
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
                 Files.createDirectories(parent);
             }
             Path tmp = Files.createTempFile(parent, ".carousel-", ".tmp");
-            Files.write(tmp, buf.array());
+            Files.write(tmp, bytes);
             Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {

@@ -10,9 +10,20 @@ package io.carousel.lstm;
  */
 public final class SeriesTrainer {
 
-    /** How to train; {@code clip <= 0} means no clipping. */
-    public record Settings(int seqLen, int batch, int epochs, double clip) {
+    /**
+     * How to train; {@code clip <= 0} means no clipping. {@code stride} is the distance between
+     * window starts: {@code seqLen} (the reference mode) cuts non-overlapping windows; a smaller
+     * stride gives overlapping ones, so a short history still yields many windows.
+     */
+    public record Settings(int seqLen, int batch, int epochs, double clip, int stride) {
+        public Settings(int seqLen, int batch, int epochs, double clip) {
+            this(seqLen, batch, epochs, clip, seqLen);
+        }
+
         public Settings {
+            if (stride < 1) {
+                throw new IllegalArgumentException("stride must be at least 1, got " + stride);
+            }
             if (seqLen < 1) {
                 throw new IllegalArgumentException("sequence length must be at least 1, got " + seqLen);
             }
@@ -46,9 +57,14 @@ public final class SeriesTrainer {
         this.grad = new double[model.parameterCount()];
     }
 
-    /** Windows of {@code seqLen} inputs with full targets in a series of {@code rows} rows. */
+    /** Non-overlapping windows of {@code seqLen} inputs with full targets in a series of {@code rows} rows. */
     public static int windows(int rows, int seqLen) {
-        return rows < 2 ? 0 : (rows - 1) / seqLen;
+        return windows(rows, seqLen, seqLen);
+    }
+
+    /** Windows of {@code seqLen} inputs with full targets, starting every {@code stride} rows. */
+    public static int windows(int rows, int seqLen, int stride) {
+        return rows - 1 < seqLen ? 0 : (rows - 1 - seqLen) / stride + 1;
     }
 
     /**
@@ -68,7 +84,7 @@ public final class SeriesTrainer {
                     + " exceeds the series' " + d + " columns: targets are the first O columns of the next row");
         }
         int seqLen = settings.seqLen();
-        int nWin = windows(rows, seqLen);
+        int nWin = windows(rows, seqLen, settings.stride());
         double last = Double.NaN;
         if (nWin == 0) {
             return last;
@@ -85,7 +101,7 @@ public final class SeriesTrainer {
             for (int w0 = 0; w0 < nWin; w0 += settings.batch()) {
                 int b = Math.min(settings.batch(), nWin - w0);
                 for (int i = 0; i < b; i++) {
-                    int start = (w0 + i) * seqLen;
+                    int start = (w0 + i) * settings.stride();
                     System.arraycopy(series, start * d, x, i * seqLen * d, seqLen * d);
                     for (int t = 0; t < seqLen; t++) {
                         System.arraycopy(series, (start + t + 1) * d, y, (i * seqLen + t) * o, o);

@@ -28,12 +28,25 @@ public final class CarouselTopology {
     /** Per-key state: h, c, normalisation, scoring, last forecast (changelogged). */
     public static final String KEY_STATE_STORE = "carousel-key-state";
     public static final String REPARTITION = "events-by-key";
+    /** Each key's recent events, for retraining (changelogged). */
+    public static final String HISTORY_STORE = "carousel-history";
+    /** Each trained model's current version: safetensors bytes with the version facts (changelogged). */
+    public static final String MODEL_STORE = "carousel-models";
 
     private CarouselTopology() {}
 
     public static Topology build(StreamSettings s, ModelSource models) {
+        return build(s, models, new Trainers(s.retrain()));
+    }
+
+    /** The topology, with its forecast processors handing training jobs to {@code trainers}. */
+    public static Topology build(StreamSettings s, ModelSource models, Trainers trainers) {
         StreamsBuilder b = new StreamsBuilder();
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(KEY_STATE_STORE),
+                Serdes.String(), Serdes.ByteArray()));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(HISTORY_STORE),
+                Serdes.Bytes(), Serdes.ByteArray()));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MODEL_STORE),
                 Serdes.String(), Serdes.ByteArray()));
         KStream<byte[], Routed> parsed = b.stream(s.eventsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
                         .withName("events"))
@@ -48,7 +61,8 @@ public final class CarouselTopology {
         if (s.keyField() != null) {
             events = events.repartition(Repartitioned.with(Serdes.ByteArray(), EventSerde.serde()).withName(REPARTITION));
         }
-        KStream<byte[], Emitted> out = events.process(() -> new ForecastProcessor(s, models), Named.as("forecast"), KEY_STATE_STORE);
+        KStream<byte[], Emitted> out = events.process(() -> new ForecastProcessor(s, models, trainers),
+                Named.as("forecast"), KEY_STATE_STORE, HISTORY_STORE, MODEL_STORE);
         out.filter((k, v) -> v.enriched() != null, Named.as("has-enriched")).mapValues(Emitted::enriched, Named.as("enriched-bytes"))
                 .to(s.enrichedTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("enriched"));
         out.filter((k, v) -> v.forecast() != null, Named.as("has-forecast")).mapValues(Emitted::forecast, Named.as("forecast-bytes"))

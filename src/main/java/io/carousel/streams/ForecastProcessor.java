@@ -2,41 +2,91 @@ package io.carousel.streams;
 
 import io.carousel.lstm.LstmModel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.HashSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The per-key step: reads the key's state from the store, runs {@link KeyForecaster}, writes the
- * state back and emits the outputs. One instance per task, on that task's stream thread.
+ * The per-key step: reads the key's state, runs {@link KeyForecaster}, appends the event to the
+ * key's history, writes the state back and emits the outputs; schedules the key's model for
+ * retraining when it is due (by events, by time, or on drift) and applies finished trainings.
+ *
+ * <p>One instance per task. Stores are only ever written here, on the task's stream thread:
+ * trainers work on copies and hand results back through a queue that this thread drains (at
+ * each event and from a wall-clock punctuator). A result that arrives after the task closed is
+ * dropped: the key stays due and trains again.
  */
 final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitted> {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ForecastProcessor.class);
+    private static final int MODEL_CACHE = 1024;
+
     private final StreamSettings settings;
+    private final RetrainSettings retrain;
     private final ModelSource models;
+    private final Trainers trainers;
     private KeyValueStore<String, byte[]> store;
+    private KeyValueStore<String, byte[]> modelStore;
+    private History history;
     private ProcessorContext<byte[], Emitted> context;
     private KeyForecaster forecaster;
     private OutputWriter writer;
+    private Served initial;
     private final Outcome outcome = new Outcome();
+    private final Map<String, Served> cache = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Served> eldest) {
+            return size() > MODEL_CACHE;
+        }
+    };
+    private final Set<String> pending = new HashSet<>();
+    private final ConcurrentLinkedQueue<Retrainer.Result> finished = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
 
-    ForecastProcessor(StreamSettings settings, ModelSource models) {
+    ForecastProcessor(StreamSettings settings, ModelSource models, Trainers trainers) {
         this.settings = settings;
+        this.retrain = settings.retrain();
         this.models = models;
+        this.trainers = trainers;
     }
 
     @Override
     public void init(ProcessorContext<byte[], Emitted> context) {
         this.context = context;
         this.store = context.getStateStore(CarouselTopology.KEY_STATE_STORE);
-        LstmModel m = models.model();
-        this.forecaster = new KeyForecaster(settings, m, models.version());
+        this.modelStore = context.getStateStore(CarouselTopology.MODEL_STORE);
+        KeyValueStore<Bytes, byte[]> h = context.getStateStore(CarouselTopology.HISTORY_STORE);
+        this.history = new History(h, retrain.historyMaxEvents(), retrain.historyRetentionMs());
+        this.forecaster = new KeyForecaster(settings, models.model(), models.version());
+        this.initial = forecaster.served();
         this.writer = new OutputWriter(settings);
+        if (!trainers.synchronous()) {
+            context.schedule(Duration.ofMillis(200), PunctuationType.WALL_CLOCK_TIME, t -> applyFinished());
+        }
+        if (retrain.intervalMs() > 0) {
+            long every = Math.max(1000, retrain.intervalMs() / 4);
+            context.schedule(Duration.ofMillis(every),
+                    retrain.wallClock() ? PunctuationType.WALL_CLOCK_TIME : PunctuationType.STREAM_TIME, this::scheduleByTime);
+        }
     }
 
     @Override
     public void process(Record<byte[], Routed> record) {
+        applyFinished();
         ParsedEvent e = record.value().event();
         String key = e.key();
         byte[] bytes = store.get(key);
@@ -49,10 +99,120 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
             context.forward(out);
             return;
         }
+        forecaster.use(servedFor(key, k));
+        long seq = k.count;
         forecaster.process(k, e.timestamp(), e.features(), outcome);
+        history.append(key, seq, e.timestamp(), outcome.anomaly, e.features());
         store.put(key, k.serialise());
         byte[] anomaly = outcome.anomaly ? writer.anomaly(key, e, outcome) : null;
         context.forward(record.withKey(key.getBytes(StandardCharsets.UTF_8))
                 .withValue(new Emitted(writer.enriched(e, outcome), writer.forecast(key, outcome), anomaly, null)));
+        if (dueByEvents(k) || outcome.drift) {
+            schedule(key, k, outcome.drift ? "drift" : "events");
+        }
+    }
+
+    private boolean dueByEvents(KeyState k) {
+        return retrain.everyEvents() > 0 && k.eventsSinceTrain >= retrain.everyEvents() && k.count >= retrain.minEvents();
+    }
+
+    /** The key's model: its own trained one (cached, else from the model store), or the initial one. */
+    private Served servedFor(String key, KeyState k) {
+        if (k.modelVersion <= models.version()) {
+            return initial;
+        }
+        Served s = cache.get(key);
+        if (s == null) {
+            byte[] m = modelStore.get(key);
+            if (m == null) {
+                return initial; // the model was lost (should not happen): serve the initial one
+            }
+            LstmModel model = ModelRecords.decode(key, m);
+            s = Served.of(model, ModelRecords.version(model), settings);
+            cache.put(key, s);
+        }
+        return s;
+    }
+
+    /** Snapshots the key's history and hands a training job to the trainers. */
+    private void schedule(String key, KeyState k, String why) {
+        if (!pending.add(key)) {
+            return;
+        }
+        LOG.debug("retraining the model of key {} (version {}, due by {})", key, k.modelVersion, why);
+        List<History.Event> events = history.read(key, k.lastTimestamp);
+        double[] series = forecaster.trainingSeries(k, events, retrain.excludeAnomalies());
+        int rows = series.length / settings.modelInputs();
+        if (rows < retrain.minEvents()) {
+            pending.remove(key);
+            return;
+        }
+        Served serving = servedFor(key, k);
+        LstmModel start = retrain.scratch() || serving.version() == 0
+                ? LstmModel.init(serving.model().shape(), settings.seed() + serving.version() + 1)
+                : serving.model().copy();
+        Retrainer.Job job = new Retrainer.Job(key, start, serving.model().copy(), serving.version(), series, rows,
+                events.get(0).timestamp(), events.get(events.size() - 1).timestamp(), k.lastTimestamp);
+        trainers.submit(job, result -> {
+            if (!closed) {
+                finished.add(result);
+            }
+        });
+        if (trainers.synchronous()) {
+            applyFinished();
+        }
+    }
+
+    /** Applies finished trainings: validated weights become the key's new version, its state re-warmed. */
+    private void applyFinished() {
+        Retrainer.Result r;
+        while ((r = finished.poll()) != null) {
+            String key = r.job().modelId();
+            pending.remove(key);
+            byte[] bytes = store.get(key);
+            if (bytes == null) {
+                continue;
+            }
+            KeyState k = KeyState.deserialise(bytes);
+            if (!r.accepted()) {
+                LOG.info("rejected a retrained model for key {}: {}", key, r.reason());
+                k.eventsSinceTrain = 0; // wait for another full period before trying again
+                k.driftSum = 0;
+                k.driftMin = 0;
+                store.put(key, k.serialise());
+                continue;
+            }
+            long version = Math.max(k.modelVersion, models.version()) + 1;
+            byte[] record = ModelRecords.encode(r, version);
+            modelStore.put(key, record);
+            Served s = Served.of(ModelRecords.decode(key, record), version, settings);
+            cache.put(key, s);
+            forecaster.rewarm(k, history.read(key, k.lastTimestamp), s, r.valLoss());
+            k.lastTrainedAt = r.job().now();
+            store.put(key, k.serialise());
+            LOG.info("key {} now serves model version {} (validation MSE {} vs {} before, {} ms)", key, version,
+                    r.valLoss(), r.servingValLoss(), r.nanos() / 1_000_000);
+        }
+    }
+
+    /** retrain.interval: schedules every key whose model is older than the interval. */
+    private void scheduleByTime(long now) {
+        applyFinished();
+        try (KeyValueIterator<String, byte[]> it = store.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> kv = it.next();
+                KeyState k = KeyState.deserialise(kv.value);
+                long since = retrain.wallClock() ? now - k.lastTrainedAt : k.lastTimestamp - k.lastTrainedAt;
+                if (since >= retrain.intervalMs() && k.count >= retrain.minEvents() && k.eventsSinceTrain > 0) {
+                    schedule(kv.key, k, "time");
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        finished.clear();
     }
 }

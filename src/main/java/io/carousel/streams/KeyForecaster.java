@@ -28,7 +28,7 @@ public final class KeyForecaster {
 
     private final StreamSettings s;
     private final Scorer scorer;
-    private LstmModel model;
+    private Served served;
     private LstmStepper stepper;
     private long modelVersion;
     private final int f;
@@ -38,6 +38,11 @@ public final class KeyForecaster {
     private final double[] rollState;
     private final double[] out;
     private final double[] errors;
+
+    /** Page-Hinkley drift test: allowed slack per event, and the alarm level (see {@link #updateDrift}). */
+    static final double DRIFT_DELTA = 0.5;
+    static final double DRIFT_LAMBDA = 50;
+    static final double DRIFT_CLIP = 9;
 
     public KeyForecaster(StreamSettings settings, LstmModel model, long modelVersion) {
         this.s = settings;
@@ -49,22 +54,18 @@ public final class KeyForecaster {
         this.rollState = new double[state.length];
         this.out = new double[o];
         this.errors = new double[o];
-        useModel(model, modelVersion);
+        use(Served.of(model, modelVersion, settings));
     }
 
-    /** Serves new weights from the next event on (version 0 = untrained: persistence forecasts). */
-    public void useModel(LstmModel m, long version) {
-        if (m.shape().inputSize() != s.modelInputs() || m.shape().outputSize() != o) {
-            throw new IllegalArgumentException("the model takes " + m.shape().inputSize() + " inputs and gives "
-                    + m.shape().outputSize() + " outputs; the configuration needs " + s.modelInputs() + " and " + o);
-        }
-        this.model = m;
-        this.stepper = new LstmStepper(m);
-        this.modelVersion = version;
+    /** Serves these weights from the next event on (version 0 = untrained: persistence forecasts). */
+    public void use(Served m) {
+        this.served = m;
+        this.stepper = m.stepper();
+        this.modelVersion = m.version();
     }
 
-    public LstmModel model() {
-        return model;
+    public Served served() {
+        return served;
     }
 
     public long modelVersion() {
@@ -103,6 +104,7 @@ public final class KeyForecaster {
         // decays with the score still high, and those ordinary events are not anomalies themselves
         r.anomaly = hadForecast && r.warm && scorer.startsAlert(k.score);
 
+        r.drift = hadForecast && modelVersion > 0 && k.modelVersion == modelVersion && updateDrift(k, errors);
         long gap = k.count == 0 ? 0 : timestamp - k.lastTimestamp;
         if (k.count > 0 && gap > 0) {
             k.meanInterval = k.meanInterval == 0 ? gap : k.meanInterval + (gap - k.meanInterval) / 20.0;
@@ -127,6 +129,7 @@ public final class KeyForecaster {
         k.forecastFromModel = trained;
         System.arraycopy(x, 0, k.last, 0, f);
         k.count++;
+        k.eventsSinceTrain++;
         k.lastTimestamp = timestamp;
         k.modelVersion = modelVersion;
         r.fromModel = trained;
@@ -167,6 +170,88 @@ public final class KeyForecaster {
                 r.horizon[h * o + j] = modelVersion > 0 ? denormalise(k, j, out[j]) : k.forecast[j];
             }
         }
+    }
+
+    /**
+     * The drift test: Page-Hinkley (Page 1954; Hinkley 1971) on the ratio of the squared
+     * standardised error to the serving model's held-out MSE. While the model is as good as when it
+     * was validated the ratio averages 1, and the sum of (ratio - 1 - delta) falls; when the error
+     * grows the sum rises, and an alarm is raised once it stands lambda above its minimum. With
+     * delta 0.5 and lambda 50, errors twice as large as at validation raise it in about 100 events,
+     * four times as large in about 20; the ratio is clipped at 9 (3 sigma) so that single outliers,
+     * which the anomaly score is for, cannot raise it alone.
+     *
+     * @return true when the key's model has drifted
+     */
+    private boolean updateDrift(KeyState k, double[] err) {
+        if (!(k.trainMse > 0)) {
+            return false;
+        }
+        double sq = 0;
+        for (int j = 0; j < o; j++) {
+            double z = err[j] / scale(k, j);
+            sq += z * z;
+        }
+        double ratio = Math.min(sq / o / k.trainMse, DRIFT_CLIP);
+        if (!Double.isFinite(ratio)) {
+            return false;
+        }
+        k.driftSum += ratio - 1 - DRIFT_DELTA;
+        k.driftMin = Math.min(k.driftMin, k.driftSum);
+        return k.driftSum - k.driftMin > DRIFT_LAMBDA;
+    }
+
+    /**
+     * The LSTM's inputs for a stretch of the key's history, normalised with the key's current
+     * statistics: rows [N][modelInputs], for training. Events flagged as anomalies are left out
+     * when {@code excludeAnomalies}.
+     *
+     * @return the rows written into a new array; its length / modelInputs is the row count
+     */
+    double[] trainingSeries(KeyState k, java.util.List<History.Event> events, boolean excludeAnomalies) {
+        int w = input.length;
+        double[] series = new double[events.size() * w];
+        int rows = 0;
+        long prevTs = -1;
+        for (History.Event e : events) {
+            if (excludeAnomalies && e.anomaly()) {
+                continue;
+            }
+            buildInput(k, e.features(), prevTs < 0 ? 0 : e.timestamp() - prevTs, e.timestamp());
+            System.arraycopy(input, 0, series, rows * w, w);
+            rows++;
+            prevTs = e.timestamp();
+        }
+        return java.util.Arrays.copyOf(series, rows * w);
+    }
+
+    /**
+     * Re-warms a key's state under new weights by replaying its history through them from zero
+     * state, so h and c always match the weights that use them; the last step's output becomes the
+     * next forecast.
+     */
+    void rewarm(KeyState k, java.util.List<History.Event> events, Served m, double trainMse) {
+        java.util.Arrays.fill(state, 0.0);
+        long prevTs = -1;
+        for (History.Event e : events) {
+            buildInput(k, e.features(), prevTs < 0 ? 0 : e.timestamp() - prevTs, e.timestamp());
+            m.stepper().step(input, 0, state, 0, out, 0);
+            prevTs = e.timestamp();
+        }
+        for (int i = 0; i < state.length; i++) {
+            k.hc[i] = (float) state[i];
+        }
+        if (!events.isEmpty() && m.version() > 0) {
+            for (int j = 0; j < o; j++) {
+                k.forecast[j] = denormalise(k, j, out[j]);
+            }
+            k.forecastFromModel = true;
+        }
+        k.modelVersion = m.version();
+        k.trainMse = trainMse;
+        k.driftSum = 0;
+        k.driftMin = 0;
+        k.eventsSinceTrain = 0;
     }
 
     private void updateNormalisation(KeyState k, double[] x) {

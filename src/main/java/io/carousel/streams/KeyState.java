@@ -31,6 +31,11 @@ public final class KeyState {
     final float[] hc;        // [2 * layers * H]: h of every layer, then c of every layer
     ScoreState score;        // the anomaly scorer's state
     double lastScore;
+    long eventsSinceTrain;   // events since the key's model last trained (or since the key began)
+    long lastTrainedAt;      // event time of the key's last accepted training, 0 = never
+    double trainMse;         // held-out one-step MSE (normalised units) of the serving model
+    double driftSum;         // Page-Hinkley cumulative sum of (clipped error ratio - 1 - delta)
+    double driftMin;         // its running minimum
 
     KeyState(int features, int outputs, int stateSize, ScoreState score) {
         last = new double[features];
@@ -69,7 +74,7 @@ public final class KeyState {
     /** Bytes of the serialised form. */
     public int serialisedSize() {
         return 1 + 8 + 8 + 8 + 8 + 2 + 2 + 4 + 8 * (3 * last.length + forecast.length) + 1 + 4 * hc.length
-                + score.byteSize() + 8;
+                + score.byteSize() + 8 + 5 * 8;
     }
 
     public byte[] serialise() {
@@ -87,6 +92,7 @@ public final class KeyState {
         }
         score.serialise(b);
         b.putDouble(lastScore);
+        b.putLong(eventsSinceTrain).putLong(lastTrainedAt).putDouble(trainMse).putDouble(driftSum).putDouble(driftMin);
         return b.array();
     }
 
@@ -119,6 +125,11 @@ public final class KeyState {
         }
         k.score = ScoreState.deserialise(b);
         k.lastScore = b.getDouble();
+        k.eventsSinceTrain = b.getLong();
+        k.lastTrainedAt = b.getLong();
+        k.trainMse = b.getDouble();
+        k.driftSum = b.getDouble();
+        k.driftMin = b.getDouble();
         if (b.hasRemaining()) {
             throw new IllegalArgumentException("key state has " + b.remaining() + " trailing bytes");
         }

@@ -21,6 +21,7 @@ public final class Outcome {
     boolean anomaly;
     boolean warm;
     boolean fromModel;
+    boolean drift;
     long modelVersion;
     long count;
 

@@ -14,7 +14,7 @@ public record StreamSettings(
         String keyField, String timestampField, TimeFormat timestampFormat, List<String> features,
         int maxBytes, int maxKeyBytes, boolean outOfOrderToDeadLetter,
         int outputs, int hidden, int layers, long seed, Path modelInit, boolean timeDelta, boolean calendar,
-        int horizon, ScoringConfig scoring) {
+        int horizon, ScoringConfig scoring, RetrainSettings retrain) {
 
     /** Where an event's time comes from when its timestamp field is a number or string. */
     public enum TimeFormat { AUTO, ISO, MILLIS, SECONDS, RECORD }
@@ -33,7 +33,22 @@ public record StreamSettings(
                 TimeFormat.valueOf(c.eventsTimestampFormat().name()), c.eventsFeatures(), c.eventsMaxBytes(),
                 c.eventsMaxKeyBytes(), c.eventsOutOfOrder() == CarouselConfig.OutOfOrder.DEAD_LETTER,
                 c.modelOutputs(), c.modelHidden(), c.modelLayers(), c.modelSeed(), c.modelInit().orElse(null),
-                c.modelFeaturesTimeDelta(), c.modelFeaturesCalendar(), c.forecastHorizon(), c.scoringConfig());
+                c.modelFeaturesTimeDelta(), c.modelFeaturesCalendar(), c.forecastHorizon(), c.scoringConfig(),
+                RetrainSettings.from(c, false));
+    }
+
+    /**
+     * The same settings with training run synchronously where the schedule says (backtest and
+     * TopologyTestDriver), so results do not depend on thread timing.
+     */
+    public StreamSettings withSynchronousTraining() {
+        RetrainSettings r = retrain;
+        return new StreamSettings(eventsTopic, enrichedTopic, forecastsTopic, anomaliesTopic, deadLetterTopic, keyField,
+                timestampField, timestampFormat, features, maxBytes, maxKeyBytes, outOfOrderToDeadLetter, outputs, hidden,
+                layers, seed, modelInit, timeDelta, calendar, horizon, scoring,
+                new RetrainSettings(r.everyEvents(), r.intervalMs(), r.wallClock(), r.scratch(), r.epochs(), r.seqLen(),
+                        r.batch(), r.lr(), r.clip(), r.maxRegression(), r.threads(), r.drift(), r.excludeAnomalies(),
+                        r.historyMaxEvents(), r.historyRetentionMs(), true));
     }
 
     /** The anomaly threshold (anomaly.threshold). */

@@ -23,6 +23,11 @@ class KeyStateTest {
         k.forecastFromModel = true;
         k.hc[100] = -0.75f;
         k.lastScore = 0.999;
+        k.eventsSinceTrain = 17;
+        k.lastTrainedAt = 1_600_000_000_000L;
+        k.trainMse = 0.25;
+        k.driftSum = -3;
+        k.driftMin = -4;
         byte[] bytes = k.serialise();
         assertEquals(k.serialisedSize(), bytes.length);
         KeyState back = KeyState.deserialise(bytes);
@@ -31,6 +36,8 @@ class KeyStateTest {
         assertEquals(3.5, back.forecast[1]);
         assertEquals(-0.75f, back.hc[100]);
         assertEquals(k.score, back.score);
+        assertEquals(17, back.eventsSinceTrain);
+        assertEquals(-4, back.driftMin);
     }
 
     @Test
@@ -46,6 +53,6 @@ class KeyStateTest {
     void shouldTakeThisManyBytesPerKeyAtHidden32() {
         // one feature, one output, 1 layer of 32: h and c as floats dominate
         int bytes = new KeyState(1, 1, 2 * 32, ScoreState.initial(1)).serialisedSize();
-        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8, bytes);
+        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40, bytes);
     }
 }

@@ -25,7 +25,7 @@ final class TopologyHarness implements AutoCloseable {
 
     TopologyHarness(Path stateDir, Map<String, String> overrides) {
         CarouselConfig config = CarouselConfig.of(overrides);
-        settings = StreamSettings.from(config);
+        settings = StreamSettings.from(config).withSynchronousTraining();
         Properties p = config.streamsProperties("127.0.0.1:1");
         p.put("state.dir", stateDir.toString());
         driver = new TopologyTestDriver(CarouselTopology.build(settings, ModelSource.from(settings)), p);

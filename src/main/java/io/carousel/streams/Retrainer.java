@@ -1,0 +1,96 @@
+package io.carousel.streams;
+
+import io.carousel.lstm.LstmBptt;
+import io.carousel.lstm.LstmModel;
+import io.carousel.lstm.Optimizer;
+import io.carousel.lstm.SeriesTrainer;
+
+/**
+ * Trains one model on one snapshot of history and validates the result; pure computation, safe
+ * on any thread (the job owns copies of everything it reads).
+ *
+ * <p>The last fifth of the series (at least one window) is held out. The candidate is trained on
+ * the rest, then both the candidate and what is serving now are scored by one-step MSE over the
+ * held-out steps, in normalised units, after running from zero state over everything before them.
+ * What is serving is the current model, or persistence while the key is untrained: so an LSTM
+ * only takes over from persistence when it forecasts better. A candidate is accepted when its
+ * weights are finite and its loss is at most {@code (1 + retrain.max-regression)} times that.
+ */
+final class Retrainer {
+
+    /** Everything training needs, copied off the stream thread's state. */
+    record Job(String modelId, LstmModel start, LstmModel serving, long servingVersion, double[] series, int rows,
+               long spanStart, long spanEnd, long now) {}
+
+    /** The outcome: {@code model} is null when the candidate was rejected ({@code reason} says why). */
+    record Result(Job job, LstmModel model, double trainLoss, double valLoss, double servingValLoss, String reason,
+                  long nanos) {
+        boolean accepted() {
+            return model != null;
+        }
+    }
+
+    private Retrainer() {}
+
+    static Result run(Job job, RetrainSettings s) {
+        long t0 = System.nanoTime();
+        LstmModel m = job.start();
+        int d = m.shape().inputSize();
+        int rows = job.rows();
+        int holdout = Math.max(rows / 5, Math.min(s.seqLen(), rows / 2));
+        int trainRows = rows - holdout;
+        SeriesTrainer.Settings ts = new SeriesTrainer.Settings(Math.min(s.seqLen(), trainRows - 1), s.batch(), s.epochs(),
+                s.clip(), Math.max(1, Math.min(s.seqLen(), trainRows - 1) / 8));
+        double trainLoss = new SeriesTrainer(m, Optimizer.adam(m.parameterCount(), s.lr()), ts)
+                .train(job.series(), trainRows, 0, null);
+        if (!m.isFinite() || !Double.isFinite(trainLoss)) {
+            return new Result(job, null, trainLoss, Double.NaN, Double.NaN, "training diverged (non-finite weights or loss)",
+                    System.nanoTime() - t0);
+        }
+        double val = holdoutMse(m, job.series(), rows, trainRows);
+        double serving = job.servingVersion() > 0 ? holdoutMse(job.serving(), job.series(), rows, trainRows)
+                : persistenceMse(job.series(), d, m.shape().outputSize(), rows, trainRows);
+        long nanos = System.nanoTime() - t0;
+        if (!Double.isFinite(val)) {
+            return new Result(job, null, trainLoss, val, serving, "validation loss is not finite", nanos);
+        }
+        if (val > serving * (1 + s.maxRegression())) {
+            return new Result(job, null, trainLoss, val, serving, String.format(java.util.Locale.ROOT,
+                    "validation loss %.4g is worse than the serving model's %.4g by more than retrain.max-regression=%s",
+                    val, serving, s.maxRegression()), nanos);
+        }
+        return new Result(job, m, trainLoss, val, serving, null, nanos);
+    }
+
+    /** One-step MSE of the model's forecasts over rows [from, rows-1), running from zero state over all rows. */
+    static double holdoutMse(LstmModel model, double[] series, int rows, int from) {
+        int d = model.shape().inputSize();
+        int o = model.shape().outputSize();
+        double[] out = new double[rows * o];
+        new LstmBptt(model).forward(series, 1, rows, null, null, out, null, null);
+        double sum = 0;
+        int n = 0;
+        for (int t = from - 1; t < rows - 1; t++) {
+            for (int j = 0; j < o; j++) {
+                double e = out[t * o + j] - series[(t + 1) * d + j];
+                sum += e * e;
+                n++;
+            }
+        }
+        return sum / n;
+    }
+
+    /** The same loss for persistence: the next value forecast as the current one. */
+    static double persistenceMse(double[] series, int d, int o, int rows, int from) {
+        double sum = 0;
+        int n = 0;
+        for (int t = from - 1; t < rows - 1; t++) {
+            for (int j = 0; j < o; j++) {
+                double e = series[t * d + j] - series[(t + 1) * d + j];
+                sum += e * e;
+                n++;
+            }
+        }
+        return sum / n;
+    }
+}
