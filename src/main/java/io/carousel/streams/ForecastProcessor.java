@@ -77,10 +77,9 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         if (!trainers.synchronous()) {
             context.schedule(Duration.ofMillis(200), PunctuationType.WALL_CLOCK_TIME, t -> applyFinished());
         }
-        if (retrain.intervalMs() > 0) {
+        if (retrain.intervalMs() > 0 && retrain.wallClock()) {
             long every = Math.max(1000, retrain.intervalMs() / 4);
-            context.schedule(Duration.ofMillis(every),
-                    retrain.wallClock() ? PunctuationType.WALL_CLOCK_TIME : PunctuationType.STREAM_TIME, this::scheduleByTime);
+            context.schedule(Duration.ofMillis(every), PunctuationType.WALL_CLOCK_TIME, this::scheduleByTime);
         }
     }
 
@@ -107,13 +106,22 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         byte[] anomaly = outcome.anomaly ? writer.anomaly(key, e, outcome) : null;
         context.forward(record.withKey(key.getBytes(StandardCharsets.UTF_8))
                 .withValue(new Emitted(writer.enriched(e, outcome), writer.forecast(key, outcome), anomaly, null)));
-        if (dueByEvents(k) || outcome.drift) {
-            schedule(key, k, outcome.drift ? "drift" : "events");
+        if (dueByEvents(k) || dueByStreamTime(k) || outcome.drift) {
+            schedule(key, k, outcome.drift ? "drift" : "schedule");
         }
     }
 
     private boolean dueByEvents(KeyState k) {
         return retrain.everyEvents() > 0 && k.eventsSinceTrain >= retrain.everyEvents() && k.count >= retrain.minEvents();
+    }
+
+    /**
+     * retrain.interval in stream time: the key's own event time, checked at its events (Kafka's
+     * stream-time punctuation follows record timestamps, which need not be the events' times).
+     */
+    private boolean dueByStreamTime(KeyState k) {
+        return retrain.intervalMs() > 0 && !retrain.wallClock() && k.count >= retrain.minEvents()
+                && k.lastTimestamp - k.lastTrainedAt >= retrain.intervalMs();
     }
 
     /** The key's model: its own trained one (cached, else from the model store), or the initial one. */
@@ -152,7 +160,8 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
                 ? LstmModel.init(serving.model().shape(), settings.seed() + serving.version() + 1)
                 : serving.model().copy();
         Retrainer.Job job = new Retrainer.Job(key, start, serving.model().copy(), serving.version(), series, rows,
-                events.get(0).timestamp(), events.get(events.size() - 1).timestamp(), k.lastTimestamp);
+                events.get(0).timestamp(), events.get(events.size() - 1).timestamp(),
+                retrain.wallClock() ? context.currentSystemTimeMs() : k.lastTimestamp);
         trainers.submit(job, result -> {
             if (!closed) {
                 finished.add(result);
@@ -174,9 +183,10 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
                 continue;
             }
             KeyState k = KeyState.deserialise(bytes);
+            k.lastTrainedAt = r.job().now(); // the last attempt: a rejected one waits a full period too
             if (!r.accepted()) {
                 LOG.info("rejected a retrained model for key {}: {}", key, r.reason());
-                k.eventsSinceTrain = 0; // wait for another full period before trying again
+                k.eventsSinceTrain = 0;
                 k.driftSum = 0;
                 k.driftMin = 0;
                 store.put(key, k.serialise());
@@ -188,22 +198,23 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
             Served s = Served.of(ModelRecords.decode(key, record), version, settings);
             cache.put(key, s);
             forecaster.rewarm(k, history.read(key, k.lastTimestamp), s, r.valLoss());
-            k.lastTrainedAt = r.job().now();
             store.put(key, k.serialise());
             LOG.info("key {} now serves model version {} (validation MSE {} vs {} before, {} ms)", key, version,
                     r.valLoss(), r.servingValLoss(), r.nanos() / 1_000_000);
         }
     }
 
-    /** retrain.interval: schedules every key whose model is older than the interval. */
+    /**
+     * retrain.interval in wall-clock time: schedules every key whose last training attempt is older
+     * than the interval (a scan of the task's keys, every quarter interval).
+     */
     private void scheduleByTime(long now) {
         applyFinished();
         try (KeyValueIterator<String, byte[]> it = store.all()) {
             while (it.hasNext()) {
                 KeyValue<String, byte[]> kv = it.next();
                 KeyState k = KeyState.deserialise(kv.value);
-                long since = retrain.wallClock() ? now - k.lastTrainedAt : k.lastTimestamp - k.lastTrainedAt;
-                if (since >= retrain.intervalMs() && k.count >= retrain.minEvents() && k.eventsSinceTrain > 0) {
+                if (now - k.lastTrainedAt >= retrain.intervalMs() && k.count >= retrain.minEvents() && k.eventsSinceTrain > 0) {
                     schedule(kv.key, k, "time");
                 }
             }

@@ -32,7 +32,7 @@ public final class KeyState {
     ScoreState score;        // the anomaly scorer's state
     double lastScore;
     long eventsSinceTrain;   // events since the key's model last trained (or since the key began)
-    long lastTrainedAt;      // event time of the key's last accepted training, 0 = never
+    long lastTrainedAt;      // time of the key's last training attempt (event time, or wall time with retrain.clock=wall); 0 = never
     double trainMse;         // held-out one-step MSE (normalised units) of the serving model
     double driftSum;         // Page-Hinkley cumulative sum of (clipped error ratio - 1 - delta)
     double driftMin;         // its running minimum

@@ -78,4 +78,89 @@ class RetrainingTest {
             assertTrue(after < 0.6 * before, "MAE after retraining " + after + " vs persistence " + before);
         }
     }
+
+    @Test
+    void shouldRewarmTheStateUnderTheNewWeightsOnSwap() throws Exception {
+        SplittableRandom r = new SplittableRandom(8);
+        try (TopologyHarness h = new TopologyHarness(dir, config("retrain.every-events", "300"))) {
+            feed(h, "k", 0, 300, i -> noisySine(i, r));
+            var store = h.driver.<String, byte[]>getKeyValueStore(CarouselTopology.KEY_STATE_STORE);
+            KeyState k = KeyState.deserialise(store.get("k"));
+            assertEquals(1, k.modelVersion(), "trained at the 300th event");
+            byte[] modelBytes = h.driver.<String, byte[]>getKeyValueStore(CarouselTopology.MODEL_STORE).get("k");
+            io.carousel.lstm.LstmModel model = ModelRecords.decode("k", modelBytes);
+            assertEquals("1", model.metadata().get(ModelRecords.VERSION));
+            assertTrue(Double.parseDouble(model.metadata().get(ModelRecords.VAL_LOSS))
+                    <= Double.parseDouble(model.metadata().get(ModelRecords.SERVING_VAL_LOSS)) * 1.1);
+            assertEquals(Long.toString(T0 + 299 * 60_000L), model.metadata().get(ModelRecords.SPAN_END));
+            // replay the stored history through the new weights from zero state: the key's h and c match
+            StreamSettings s = h.settings;
+            KeyForecaster f = new KeyForecaster(s, model, 1);
+            History history = new History(h.driver.getKeyValueStore(CarouselTopology.HISTORY_STORE), 2000, Long.MAX_VALUE);
+            KeyState copy = KeyState.deserialise(store.get("k"));
+            f.rewarm(copy, history.read("k", copy.lastTimestamp()), f.served(), 0.1);
+            assertEquals(300, history.read("k", copy.lastTimestamp()).size());
+            for (int i = 0; i < k.hc.length; i++) {
+                assertEquals(copy.hc[i], k.hc[i], 0f);
+            }
+            assertEquals(copy.forecast()[0], k.forecast()[0], 0.0);
+        }
+    }
+
+    @Test
+    void shouldRejectADivergedOrWorseModelAndKeepServingTheCurrentOne() {
+        io.carousel.lstm.LstmShape shape = new io.carousel.lstm.LstmShape(1, 8, 1, 1);
+        SplittableRandom r = new SplittableRandom(3);
+        int rows = 400;
+        double[] series = new double[rows];
+        for (int i = 0; i < rows; i++) {
+            series[i] = noisySine(i, r);
+        }
+        RetrainSettings base = RetrainSettings.from(io.carousel.config.CarouselConfig.of(config()), true);
+        io.carousel.lstm.LstmModel untrained = io.carousel.lstm.LstmModel.init(shape, 1);
+        // a learning rate that blows the weights up
+        RetrainSettings wild = new RetrainSettings(400, 0, false, false, 20, 32, 16, 1e6, 0, 0.1, 1, true, true,
+                2000, Long.MAX_VALUE, true);
+        Retrainer.Result diverged = Retrainer.run(job(untrained.copy(), untrained, 0, series), wild);
+        assertTrue(!diverged.accepted(), "diverged: " + diverged.reason());
+        // a good model serving; a candidate from scratch with a single epoch cannot match it
+        Retrainer.Result good = Retrainer.run(job(untrained.copy(), untrained, 0, series), base);
+        assertTrue(good.accepted(), good.reason());
+        RetrainSettings oneEpoch = new RetrainSettings(400, 0, false, true, 1, 32, 16, 0.01, 1, 0.0, 1, true, true,
+                2000, Long.MAX_VALUE, true);
+        Retrainer.Result worse = Retrainer.run(job(io.carousel.lstm.LstmModel.init(shape, 2), good.model(), 1, series), oneEpoch);
+        assertTrue(!worse.accepted(), "worse than serving: " + worse.valLoss() + " vs " + worse.servingValLoss());
+        assertTrue(worse.reason().contains("retrain.max-regression"), worse.reason());
+    }
+
+    private static Retrainer.Job job(io.carousel.lstm.LstmModel start, io.carousel.lstm.LstmModel serving, long version,
+                                     double[] series) {
+        return new Retrainer.Job("k", start, serving, version, series, series.length, 0, 1, 1);
+    }
+
+    @Test
+    void shouldRetrainEarlyWhenTheErrorsDrift() throws Exception {
+        SplittableRandom r = new SplittableRandom(9);
+        Map<String, String> cfg = config("retrain.every-events", "600");
+        try (TopologyHarness h = new TopologyHarness(dir.resolve("drift"), cfg)) {
+            List<JsonNode> c = feed(h, "k", 0, 1000, i -> noisySine(i, r));
+            long v = c.get(999).get("modelVersion").asLong();
+            assertEquals(1, v, "trained once, at event 600");
+            // the regime changes: a faster, larger oscillation the model has not seen
+            List<JsonNode> after = feed(h, "k", 1000, 1150, i -> 3 * Math.sin(2 * Math.PI * i / 9.0) + 0.05 * gaussian(r));
+            long v2 = after.get(after.size() - 1).get("modelVersion").asLong();
+            assertTrue(v2 >= 2 || after.stream().anyMatch(n -> n.get("modelVersion").asLong() >= 2),
+                    "drift retrained before the 600-event schedule (version " + v2 + ")");
+        }
+    }
+
+    @Test
+    void shouldRetrainByStreamTimeWhenAnIntervalIsSet() throws Exception {
+        SplittableRandom r = new SplittableRandom(10);
+        Map<String, String> cfg = config("retrain.every-events", "0", "retrain.interval", "PT3H", "retrain.clock", "stream");
+        try (TopologyHarness h = new TopologyHarness(dir, cfg)) {
+            List<JsonNode> c = feed(h, "k", 0, 400, i -> noisySine(i, r)); // 400 minutes of stream time
+            assertTrue(c.get(399).get("modelVersion").asLong() >= 1, "trained by the interval punctuator");
+        }
+    }
 }
