@@ -67,6 +67,25 @@ public final class SeriesTrainer {
         return rows - 1 < seqLen ? 0 : (rows - 1 - seqLen) / stride + 1;
     }
 
+    private static int[] windowStarts(int[] ends, int seqLen, int stride) {
+        int n = 0;
+        int from = 0;
+        for (int end : ends) {
+            n += windows(end - from, seqLen, stride);
+            from = end;
+        }
+        int[] starts = new int[n];
+        int k = 0;
+        from = 0;
+        for (int end : ends) {
+            for (int w = windows(end - from, seqLen, stride) - 1, i = 0; i <= w; i++) {
+                starts[k++] = from + i * stride;
+            }
+            from = end;
+        }
+        return starts;
+    }
+
     /**
      * Trains in place on {@code series} [rows][D] (row-major), for the configured epochs, or until
      * {@code maxSteps} optimizer steps (0 = no limit).
@@ -74,6 +93,15 @@ public final class SeriesTrainer {
      * @return the mean batch loss of the last epoch (NaN when there was no full window)
      */
     public double train(double[] series, int rows, long maxSteps, Listener listener) {
+        return train(series, new int[] {rows}, maxSteps, listener);
+    }
+
+    /**
+     * Trains on several series stacked in one array (a group's keys, each its own sequence):
+     * segment i is rows [ends[i-1], ends[i]); windows never cross a segment's end.
+     */
+    public double train(double[] series, int[] ends, long maxSteps, Listener listener) {
+        int rows = ends.length == 0 ? 0 : ends[ends.length - 1];
         LstmShape shape = model.shape();
         int d = shape.inputSize();
         if (series.length < (long) rows * d) {
@@ -84,7 +112,8 @@ public final class SeriesTrainer {
                     + " exceeds the series' " + d + " columns: targets are the first O columns of the next row");
         }
         int seqLen = settings.seqLen();
-        int nWin = windows(rows, seqLen, settings.stride());
+        int[] starts = windowStarts(ends, seqLen, settings.stride());
+        int nWin = starts.length;
         double last = Double.NaN;
         if (nWin == 0) {
             return last;
@@ -101,7 +130,7 @@ public final class SeriesTrainer {
             for (int w0 = 0; w0 < nWin; w0 += settings.batch()) {
                 int b = Math.min(settings.batch(), nWin - w0);
                 for (int i = 0; i < b; i++) {
-                    int start = (w0 + i) * settings.stride();
+                    int start = starts[w0 + i];
                     System.arraycopy(series, start * d, x, i * seqLen * d, seqLen * d);
                     for (int t = 0; t < seqLen; t++) {
                         System.arraycopy(series, (start + t + 1) * d, y, (i * seqLen + t) * o, o);

@@ -32,6 +32,13 @@ public final class CarouselTopology {
     public static final String HISTORY_STORE = "carousel-history";
     /** Each trained model's current version: safetensors bytes with the version facts (changelogged). */
     public static final String MODEL_STORE = "carousel-models";
+    /** Group models as read from the models topic, on every instance (a global store). */
+    public static final String GROUP_MODEL_STORE = "carousel-group-models";
+    /** A group's pooled recent samples, in the task that trains the group (changelogged). */
+    public static final String GROUP_HISTORY_STORE = "carousel-group-history";
+    /** A group's counters: samples seen, since the last training, last training time. */
+    public static final String GROUP_STATE_STORE = "carousel-group-state";
+    public static final String SAMPLES_BY_GROUP = "samples-by-group";
 
     private CarouselTopology() {}
 
@@ -42,6 +49,17 @@ public final class CarouselTopology {
     /** The topology, with its forecast processors handing training jobs to {@code trainers}. */
     public static Topology build(StreamSettings s, ModelSource models, Trainers trainers) {
         StreamsBuilder b = new StreamsBuilder();
+        GroupModels groupModels = new GroupModels();
+        boolean grouped = s.scope() != StreamSettings.Scope.KEY;
+        if (grouped) {
+            b.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(GROUP_MODEL_STORE),
+                            Serdes.String(), Serdes.ByteArray()).withLoggingDisabled(), s.modelsTopic(),
+                    Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("models"), groupModels::updater);
+            b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(GROUP_HISTORY_STORE),
+                    Serdes.Bytes(), Serdes.ByteArray()));
+            b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(GROUP_STATE_STORE),
+                    Serdes.String(), Serdes.ByteArray()));
+        }
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(KEY_STATE_STORE),
                 Serdes.String(), Serdes.ByteArray()));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(HISTORY_STORE),
@@ -61,8 +79,16 @@ public final class CarouselTopology {
         if (s.keyField() != null) {
             events = events.repartition(Repartitioned.with(Serdes.ByteArray(), EventSerde.serde()).withName(REPARTITION));
         }
-        KStream<byte[], Emitted> out = events.process(() -> new ForecastProcessor(s, models, trainers),
+        KStream<byte[], Emitted> out = events.process(() -> new ForecastProcessor(s, models, trainers, groupModels),
                 Named.as("forecast"), KEY_STATE_STORE, HISTORY_STORE, MODEL_STORE);
+        if (grouped) {
+            out.filter((k, v) -> v.sample() != null, Named.as("has-sample"))
+                    .map((k, v) -> org.apache.kafka.streams.KeyValue.pair(v.group(), v.sample()), Named.as("by-group"))
+                    .repartition(Repartitioned.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(SAMPLES_BY_GROUP))
+                    .process(() -> new GroupTrainer(s, models, trainers), Named.as("group-trainer"),
+                            GROUP_HISTORY_STORE, GROUP_STATE_STORE)
+                    .to(s.modelsTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("models-out"));
+        }
         out.filter((k, v) -> v.enriched() != null, Named.as("has-enriched")).mapValues(Emitted::enriched, Named.as("enriched-bytes"))
                 .to(s.enrichedTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("enriched"));
         out.filter((k, v) -> v.forecast() != null, Named.as("has-forecast")).mapValues(Emitted::forecast, Named.as("forecast-bytes"))

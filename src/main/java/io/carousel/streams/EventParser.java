@@ -34,11 +34,14 @@ public final class EventParser {
     private final JsonPointer keyField;
     private final JsonPointer timestampField;
     private final JsonPointer[] features;
+    private final JsonPointer groupField;
 
     public EventParser(StreamSettings settings) {
         this.s = settings;
         this.keyField = settings.keyField() == null ? null : pointer(settings.keyField());
         this.timestampField = settings.timestampField() == null ? null : pointer(settings.timestampField());
+        this.groupField = settings.scope() == StreamSettings.Scope.GROUP && settings.groupField() != null
+                ? pointer(settings.groupField()) : null;
         List<String> f = settings.features();
         this.features = new JsonPointer[f.size()];
         for (int i = 0; i < features.length; i++) {
@@ -88,7 +91,7 @@ public final class EventParser {
             }
             x[i] = v;
         }
-        return new ParsedEvent(k, timestamp(root, recordTimestamp), x, value);
+        return new ParsedEvent(k, timestamp(root, recordTimestamp), x, value, group(k, root));
     }
 
     private String key(byte[] recordKey, JsonNode root) throws Rejection {
@@ -113,6 +116,29 @@ public final class EventParser {
             }
         }
         return k;
+    }
+
+    /** The key's model group: null per key, "*" for all, else the group field or the pattern's match on the key. */
+    private String group(String key, JsonNode root) throws Rejection {
+        switch (s.scope()) {
+            case KEY:
+                return null;
+            case GLOBAL:
+                return "*";
+            default:
+                if (groupField != null) {
+                    JsonNode n = root.at(groupField);
+                    if (n.isMissingNode() || n.isNull() || n.isContainerNode() || n.asText().isEmpty()) {
+                        throw new Rejection(Rejection.Reason.MISSING_GROUP, "missing group field " + groupField);
+                    }
+                    return n.asText();
+                }
+                java.util.regex.Matcher m = s.groupPattern().matcher(key);
+                if (!m.find()) {
+                    throw new Rejection(Rejection.Reason.MISSING_GROUP, "key does not match model.group.pattern " + s.groupPattern());
+                }
+                return m.groupCount() >= 1 && m.group(1) != null ? m.group(1) : m.group();
+        }
     }
 
     private Rejection keyTooLong(int len) {

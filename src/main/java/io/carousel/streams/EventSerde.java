@@ -25,12 +25,18 @@ final class EventSerde {
 
     static byte[] serialise(ParsedEvent e) {
         byte[] key = e.key().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(1 + 4 + key.length + 8 + 4 + 8 * e.features().length + 4 + e.original().length);
+        byte[] group = e.group() == null ? null : e.group().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(1 + 4 + key.length + 8 + 4 + 8 * e.features().length + 4 + e.original().length
+                + 4 + (group == null ? 0 : group.length));
         b.put(FORMAT).putInt(key.length).put(key).putLong(e.timestamp()).putInt(e.features().length);
         for (double v : e.features()) {
             b.putDouble(v);
         }
         b.putInt(e.original().length).put(e.original());
+        b.putInt(group == null ? -1 : group.length);
+        if (group != null) {
+            b.put(group);
+        }
         return b.array();
     }
 
@@ -48,6 +54,13 @@ final class EventSerde {
         }
         byte[] original = new byte[b.getInt()];
         b.get(original);
-        return new ParsedEvent(new String(key, StandardCharsets.UTF_8), ts, f, original);
+        int groupLength = b.getInt();
+        String group = null;
+        if (groupLength >= 0) {
+            byte[] g = new byte[groupLength];
+            b.get(g);
+            group = new String(g, StandardCharsets.UTF_8);
+        }
+        return new ParsedEvent(new String(key, StandardCharsets.UTF_8), ts, f, original, group);
     }
 }

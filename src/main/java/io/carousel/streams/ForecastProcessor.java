@@ -39,6 +39,9 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
     private final RetrainSettings retrain;
     private final ModelSource models;
     private final Trainers trainers;
+    private final GroupModels groupModels;
+    private final boolean grouped;
+    private KeyValueStore<String, byte[]> groupStore;
     private KeyValueStore<String, byte[]> store;
     private KeyValueStore<String, byte[]> modelStore;
     private History history;
@@ -57,8 +60,10 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
     private final ConcurrentLinkedQueue<Retrainer.Result> finished = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
-    ForecastProcessor(StreamSettings settings, ModelSource models, Trainers trainers) {
+    ForecastProcessor(StreamSettings settings, ModelSource models, Trainers trainers, GroupModels groupModels) {
         this.settings = settings;
+        this.groupModels = groupModels;
+        this.grouped = settings.scope() != StreamSettings.Scope.KEY;
         this.retrain = settings.retrain();
         this.models = models;
         this.trainers = trainers;
@@ -74,7 +79,10 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         this.forecaster = new KeyForecaster(settings, models.model(), models.version());
         this.initial = forecaster.served();
         this.writer = new OutputWriter(settings);
-        if (!trainers.synchronous()) {
+        if (grouped) {
+            this.groupStore = context.getStateStore(CarouselTopology.GROUP_MODEL_STORE);
+        }
+        if (!trainers.synchronous() && !grouped) {
             context.schedule(Duration.ofMillis(200), PunctuationType.WALL_CLOCK_TIME, t -> applyFinished());
         }
         if (retrain.intervalMs() > 0 && retrain.wallClock()) {
@@ -98,14 +106,24 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
             context.forward(out);
             return;
         }
-        forecaster.use(servedFor(key, k));
+        Served served = grouped ? groupServed(e.group()) : servedFor(key, k);
+        if (grouped && served.version() != k.modelVersion && served.version() > models.version()) {
+            // the group has a new version: re-warm this key under it before it serves the key
+            forecaster.rewarm(k, history.read(key, k.lastTimestamp), served, ModelRecords.valLoss(served.model()));
+        }
+        forecaster.use(served);
         long seq = k.count;
         forecaster.process(k, e.timestamp(), e.features(), outcome);
         history.append(key, seq, e.timestamp(), outcome.anomaly, e.features());
         store.put(key, k.serialise());
         byte[] anomaly = outcome.anomaly ? writer.anomaly(key, e, outcome) : null;
-        context.forward(record.withKey(key.getBytes(StandardCharsets.UTF_8))
-                .withValue(new Emitted(writer.enriched(e, outcome), writer.forecast(key, outcome), anomaly, null)));
+        byte[] group = grouped ? e.group().getBytes(StandardCharsets.UTF_8) : null;
+        byte[] sample = grouped ? GroupTrainer.sample(key, e.timestamp(), outcome.anomaly, forecaster.lastInput()) : null;
+        context.forward(record.withKey(key.getBytes(StandardCharsets.UTF_8)).withValue(new Emitted(
+                writer.enriched(e, outcome), writer.forecast(key, outcome), anomaly, null, group, sample)));
+        if (grouped) {
+            return; // group models train where the group's samples meet (GroupTrainer)
+        }
         if (dueByEvents(k) || dueByStreamTime(k) || outcome.drift) {
             schedule(key, k, outcome.drift ? "drift" : "schedule");
         }
@@ -142,6 +160,24 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         return s;
     }
 
+    /** The group's newest model as this thread serves it (reloaded from the global store when the version moves). */
+    private Served groupServed(String group) {
+        Served s = cache.get(group);
+        long newest = groupModels.version(group);
+        if (s == null || newest > s.version()) {
+            // first sight of the group on this thread (the store is restored by then), or a newer version
+            byte[] m = groupStore.get(group);
+            if (m == null) {
+                s = initial;
+            } else {
+                LstmModel model = ModelRecords.decode(group, m);
+                s = Served.of(model, ModelRecords.version(model), settings);
+            }
+            cache.put(group, s);
+        }
+        return s;
+    }
+
     /** Snapshots the key's history and hands a training job to the trainers. */
     private void schedule(String key, KeyState k, String why) {
         if (!pending.add(key)) {
@@ -159,7 +195,7 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         LstmModel start = retrain.scratch() || serving.version() == 0
                 ? LstmModel.init(serving.model().shape(), settings.seed() + serving.version() + 1)
                 : serving.model().copy();
-        Retrainer.Job job = new Retrainer.Job(key, start, serving.model().copy(), serving.version(), series, rows,
+        Retrainer.Job job = new Retrainer.Job(key, start, serving.model().copy(), serving.version(), series, new int[] {rows},
                 events.get(0).timestamp(), events.get(events.size() - 1).timestamp(),
                 retrain.wallClock() ? context.currentSystemTimeMs() : k.lastTimestamp);
         trainers.submit(job, result -> {

@@ -68,6 +68,11 @@ public final class KeyForecaster {
         return served;
     }
 
+    /** The model input of the last processed event (the scratch buffer: copy it to keep it). */
+    double[] lastInput() {
+        return input;
+    }
+
     public long modelVersion() {
         return modelVersion;
     }

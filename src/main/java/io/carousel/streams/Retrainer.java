@@ -19,8 +19,13 @@ import io.carousel.lstm.SeriesTrainer;
 final class Retrainer {
 
     /** Everything training needs, copied off the stream thread's state. */
-    record Job(String modelId, LstmModel start, LstmModel serving, long servingVersion, double[] series, int rows,
-               long spanStart, long spanEnd, long now) {}
+    record Job(String modelId, LstmModel start, LstmModel serving, long servingVersion, double[] series, int[] ends,
+               long spanStart, long spanEnd, long now) {
+        /** Rows in all: the series is one key's, or several keys' stacked (segment i ends at ends[i]). */
+        int rows() {
+            return ends[ends.length - 1];
+        }
+    }
 
     /** The outcome: {@code model} is null when the candidate was rejected ({@code reason} says why). */
     record Result(Job job, LstmModel model, double trainLoss, double valLoss, double servingValLoss, String reason,
@@ -41,8 +46,9 @@ final class Retrainer {
         int trainRows = rows - holdout;
         SeriesTrainer.Settings ts = new SeriesTrainer.Settings(Math.min(s.seqLen(), trainRows - 1), s.batch(), s.epochs(),
                 s.clip(), Math.max(1, Math.min(s.seqLen(), trainRows - 1) / 8));
+        int[] trainEnds = java.util.Arrays.stream(job.ends()).map(e -> Math.min(e, trainRows)).distinct().toArray();
         double trainLoss = new SeriesTrainer(m, Optimizer.adam(m.parameterCount(), s.lr()), ts)
-                .train(job.series(), trainRows, 0, null);
+                .train(job.series(), trainEnds, 0, null);
         if (!m.isFinite() || !Double.isFinite(trainLoss)) {
             return new Result(job, null, trainLoss, Double.NaN, Double.NaN, "training diverged (non-finite weights or loss)",
                     System.nanoTime() - t0);

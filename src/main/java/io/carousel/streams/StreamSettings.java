@@ -14,7 +14,11 @@ public record StreamSettings(
         String keyField, String timestampField, TimeFormat timestampFormat, List<String> features,
         int maxBytes, int maxKeyBytes, boolean outOfOrderToDeadLetter,
         int outputs, int hidden, int layers, long seed, Path modelInit, boolean timeDelta, boolean calendar,
-        int horizon, ScoringConfig scoring, RetrainSettings retrain) {
+        int horizon, ScoringConfig scoring, RetrainSettings retrain, Scope scope, String groupField,
+        java.util.regex.Pattern groupPattern, String modelsTopic) {
+
+    /** Which keys share a model: each its own, groups of keys, or all keys. */
+    public enum Scope { KEY, GROUP, GLOBAL }
 
     /** Where an event's time comes from when its timestamp field is a number or string. */
     public enum TimeFormat { AUTO, ISO, MILLIS, SECONDS, RECORD }
@@ -34,7 +38,8 @@ public record StreamSettings(
                 c.eventsMaxKeyBytes(), c.eventsOutOfOrder() == CarouselConfig.OutOfOrder.DEAD_LETTER,
                 c.modelOutputs(), c.modelHidden(), c.modelLayers(), c.modelSeed(), c.modelInit().orElse(null),
                 c.modelFeaturesTimeDelta(), c.modelFeaturesCalendar(), c.forecastHorizon(), c.scoringConfig(),
-                RetrainSettings.from(c, false));
+                RetrainSettings.from(c, false), Scope.valueOf(c.modelScope().name()),
+                c.modelGroupField().orElse(null), c.modelGroupPattern().orElse(null), c.topicModels());
     }
 
     /**
@@ -48,7 +53,8 @@ public record StreamSettings(
                 layers, seed, modelInit, timeDelta, calendar, horizon, scoring,
                 new RetrainSettings(r.everyEvents(), r.intervalMs(), r.wallClock(), r.scratch(), r.epochs(), r.seqLen(),
                         r.batch(), r.lr(), r.clip(), r.maxRegression(), r.threads(), r.drift(), r.excludeAnomalies(),
-                        r.historyMaxEvents(), r.historyRetentionMs(), true));
+                        r.historyMaxEvents(), r.historyRetentionMs(), true),
+                scope, groupField, groupPattern, modelsTopic);
     }
 
     /** The anomaly threshold (anomaly.threshold). */

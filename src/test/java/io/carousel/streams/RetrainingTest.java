@@ -135,7 +135,7 @@ class RetrainingTest {
 
     private static Retrainer.Job job(io.carousel.lstm.LstmModel start, io.carousel.lstm.LstmModel serving, long version,
                                      double[] series) {
-        return new Retrainer.Job("k", start, serving, version, series, series.length, 0, 1, 1);
+        return new Retrainer.Job("k", start, serving, version, series, new int[] {series.length}, 0, 1, 1);
     }
 
     @Test
@@ -161,6 +161,42 @@ class RetrainingTest {
         try (TopologyHarness h = new TopologyHarness(dir, cfg)) {
             List<JsonNode> c = feed(h, "k", 0, 400, i -> noisySine(i, r)); // 400 minutes of stream time
             assertTrue(c.get(399).get("modelVersion").asLong() >= 1, "trained by the interval punctuator");
+        }
+    }
+
+    @Test
+    void shouldShareAGroupModelAcrossItsKeysAndStartNewKeysFromIt() throws Exception {
+        SplittableRandom r = new SplittableRandom(11);
+        Map<String, String> cfg = config("model.scope", "group", "model.group.pattern", "^([a-z]+)-",
+                "retrain.every-events", "600");
+        try (TopologyHarness h = new TopologyHarness(dir, cfg)) {
+            for (int i = 0; i < 700; i++) {
+                for (String key : List.of("fleet-1", "fleet-2")) {
+                    double phase = key.endsWith("1") ? 0 : 1.3;
+                    h.send(key, "{\"timestamp\": " + (T0 + i * 60_000L) + ", \"value\": "
+                            + (Math.sin(2 * Math.PI * i / 40.0 + phase) + 0.05 * gaussian(r)) + "}", 0);
+                }
+            }
+            h.send("fleet-3", "{\"timestamp\": " + T0 + ", \"value\": 0.5}", 0);
+            h.send("other-1", "{\"timestamp\": " + T0 + ", \"value\": 0.5}", 0);
+            List<JsonNode> c = new ArrayList<>();
+            for (String s : TopologyHarness.values(h.enriched)) {
+                c.add(JSON.readTree(s));
+            }
+            JsonNode k1 = c.get(c.size() - 4).get("carousel");
+            JsonNode k2 = c.get(c.size() - 3).get("carousel");
+            assertTrue(k1.get("modelVersion").asLong() >= 1, "the group trained: " + k1);
+            assertEquals(k1.get("modelVersion"), k2.get("modelVersion"), "both keys serve the group's version");
+            assertEquals("lstm", k2.get("source").asText());
+            JsonNode newcomer = c.get(c.size() - 2).get("carousel");
+            assertEquals(k1.get("modelVersion"), newcomer.get("modelVersion"), "a new key starts from its group's model");
+            assertEquals("lstm", newcomer.get("source").asText());
+            JsonNode outsider = c.get(c.size() - 1).get("carousel");
+            assertEquals(0, outsider.get("modelVersion").asLong(), "another group has no model yet");
+            var models = h.driver.createOutputTopic(h.settings.modelsTopic(),
+                    new org.apache.kafka.common.serialization.StringDeserializer(),
+                    new org.apache.kafka.common.serialization.ByteArrayDeserializer()).readKeyValuesToList();
+            assertTrue(!models.isEmpty() && models.stream().allMatch(kv -> kv.key.equals("fleet")), "published on the models topic");
         }
     }
 }

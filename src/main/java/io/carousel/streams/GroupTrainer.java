@@ -1,0 +1,198 @@
+package io.carousel.streams;
+
+import io.carousel.lstm.LstmModel;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains group models where a group's samples meet: the samples are repartitioned by group, so
+ * each group is trained by exactly one task. A group keeps its last {@code 4 x history.max-events}
+ * samples (each a key's model-input row, normalised by that key's own statistics); training cuts
+ * windows within each key's run of samples, never across keys, and pools them. A validated model
+ * goes to the compacted models topic, from which every instance serves it.
+ */
+final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GroupTrainer.class);
+
+    private final StreamSettings settings;
+    private final RetrainSettings retrain;
+    private final ModelSource models;
+    private final Trainers trainers;
+    private final int capacity;
+    private KeyValueStore<Bytes, byte[]> samples;
+    private KeyValueStore<String, byte[]> groups;
+    private KeyValueStore<String, byte[]> published;
+    private ProcessorContext<String, byte[]> context;
+    private final Set<String> pending = new HashSet<>();
+    /** What this task published last per group: the global store may not have read it back yet. */
+    private final Map<String, Served> lastPublished = new java.util.HashMap<>();
+    private final ConcurrentLinkedQueue<Retrainer.Result> finished = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
+
+    GroupTrainer(StreamSettings settings, ModelSource models, Trainers trainers) {
+        this.settings = settings;
+        this.retrain = settings.retrain();
+        this.models = models;
+        this.trainers = trainers;
+        this.capacity = 4 * retrain.historyMaxEvents();
+    }
+
+    /** A sample: the key, event time, anomaly flag and the model-input row. */
+    static byte[] sample(String key, long ts, boolean anomaly, double[] row) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(4 + k.length + 8 + 1 + 8 * row.length);
+        b.putInt(k.length).put(k).putLong(ts).put((byte) (anomaly ? 1 : 0));
+        for (double v : row) {
+            b.putDouble(v);
+        }
+        return b.array();
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        this.context = context;
+        samples = context.getStateStore(CarouselTopology.GROUP_HISTORY_STORE);
+        groups = context.getStateStore(CarouselTopology.GROUP_STATE_STORE);
+        published = context.getStateStore(CarouselTopology.GROUP_MODEL_STORE);
+        if (!trainers.synchronous()) {
+            context.schedule(Duration.ofMillis(200), PunctuationType.WALL_CLOCK_TIME, t -> applyFinished());
+        }
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        applyFinished();
+        String group = new String(record.key(), StandardCharsets.UTF_8);
+        byte[] g = groups.get(group);
+        ByteBuffer st = g == null ? ByteBuffer.allocate(24) : ByteBuffer.wrap(g);
+        long seq = st.getLong(0);
+        long since = st.getLong(8) + 1;
+        long lastTrainedAt = st.getLong(16);
+        samples.put(sampleKey(group, seq), record.value());
+        if (seq >= capacity) {
+            samples.delete(sampleKey(group, seq - capacity));
+        }
+        long ts = ByteBuffer.wrap(record.value()).getLong(4 + ByteBuffer.wrap(record.value()).getInt(0));
+        boolean due = (retrain.everyEvents() > 0 && since >= retrain.everyEvents())
+                || (retrain.intervalMs() > 0 && ts - lastTrainedAt >= retrain.intervalMs());
+        if (due && seq + 1 >= retrain.minEvents() && !pending.contains(group)) {
+            since = 0;
+            lastTrainedAt = ts;
+            schedule(group, ts);
+        }
+        groups.put(group, ByteBuffer.allocate(24).putLong(seq + 1).putLong(since).putLong(lastTrainedAt).array());
+    }
+
+    private static Bytes sampleKey(String group, long seq) {
+        return History.storeKey(group.getBytes(StandardCharsets.UTF_8), seq);
+    }
+
+    private void schedule(String group, long now) {
+        Map<String, List<double[]>> byKey = new LinkedHashMap<>();
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        try (KeyValueIterator<Bytes, byte[]> it = samples.range(sampleKey(group, 0), sampleKey(group, Long.MAX_VALUE))) {
+            while (it.hasNext()) {
+                ByteBuffer b = ByteBuffer.wrap(it.next().value);
+                byte[] k = new byte[b.getInt()];
+                b.get(k);
+                long ts = b.getLong();
+                boolean anomaly = b.get() == 1;
+                if (anomaly && retrain.excludeAnomalies()) {
+                    continue;
+                }
+                double[] row = new double[b.remaining() / 8];
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = b.getDouble();
+                }
+                byKey.computeIfAbsent(new String(k, StandardCharsets.UTF_8), x -> new ArrayList<>()).add(row);
+                first = Math.min(first, ts);
+                last = Math.max(last, ts);
+            }
+        }
+        int w = settings.modelInputs();
+        int rows = byKey.values().stream().mapToInt(List::size).sum();
+        if (rows < retrain.minEvents()) {
+            return;
+        }
+        double[] series = new double[rows * w];
+        int[] ends = new int[byKey.size()];
+        int r = 0;
+        int i = 0;
+        for (List<double[]> run : byKey.values()) {
+            for (double[] row : run) {
+                System.arraycopy(row, 0, series, r++ * w, w);
+            }
+            ends[i++] = r;
+        }
+        Served serving = current(group);
+        LstmModel start = retrain.scratch() || serving.version() == 0
+                ? LstmModel.init(serving.model().shape(), settings.seed() + serving.version() + 1)
+                : serving.model().copy();
+        pending.add(group);
+        trainers.submit(new Retrainer.Job(group, start, serving.model().copy(), serving.version(), series, ends,
+                first, last, now), result -> {
+                    if (!closed) {
+                        finished.add(result);
+                    }
+                });
+        if (trainers.synchronous()) {
+            applyFinished();
+        }
+    }
+
+    /** The group's published model (from the global store), or the initial one. */
+    private Served current(String group) {
+        Served mine = lastPublished.get(group);
+        byte[] m = published.get(group);
+        Served global = m == null ? new Served(models.model(), null, models.version()) : null;
+        if (m != null) {
+            LstmModel model = ModelRecords.decode(group, m);
+            global = new Served(model, null, ModelRecords.version(model));
+        }
+        return mine != null && mine.version() > global.version() ? mine : global;
+    }
+
+    private void applyFinished() {
+        Retrainer.Result r;
+        while ((r = finished.poll()) != null) {
+            String group = r.job().modelId();
+            pending.remove(group);
+            if (!r.accepted()) {
+                LOG.info("rejected a retrained model for group {}: {}", group, r.reason());
+                continue;
+            }
+            long version = Math.max(r.job().servingVersion(), models.version()) + 1;
+            byte[] record = ModelRecords.encode(r, version);
+            lastPublished.put(group, new Served(ModelRecords.decode(group, record), null, version));
+            context.forward(new Record<>(group, record, context.currentStreamTimeMs()));
+            LOG.info("group {} model version {} published (validation MSE {} vs {} before)", group, version,
+                    r.valLoss(), r.servingValLoss());
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        finished.clear();
+    }
+}
