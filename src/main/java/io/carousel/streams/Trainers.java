@@ -21,6 +21,8 @@ public final class Trainers implements AutoCloseable {
 
     private final RetrainSettings settings;
     private final ExecutorService pool;
+    private final java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicLong completed = new java.util.concurrent.atomic.AtomicLong();
 
     public Trainers(RetrainSettings settings) {
         this.settings = settings;
@@ -50,12 +52,25 @@ public final class Trainers implements AutoCloseable {
         }
         pool.execute(() -> {
             try {
-                done.accept(Retrainer.run(job, settings));
+                Retrainer.Result r = Retrainer.run(job, settings);
+                threads.add(Thread.currentThread().getName());
+                completed.incrementAndGet();
+                done.accept(r);
             } catch (RuntimeException e) {
                 LOG.warn("training model {} failed: {}", job.modelId(), e.toString());
                 done.accept(new Retrainer.Result(job, null, Double.NaN, Double.NaN, Double.NaN, "training failed: " + e, 0));
             }
         });
+    }
+
+    /** Trainings finished on the pool so far. */
+    public long completed() {
+        return completed.get();
+    }
+
+    /** The names of the threads that ran trainings (the pool's own, never a stream thread). */
+    public java.util.Set<String> threadNames() {
+        return java.util.Set.copyOf(threads);
     }
 
     @Override
