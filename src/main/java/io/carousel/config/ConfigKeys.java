@@ -126,10 +126,10 @@ public final class ConfigKeys {
         d.put(RETRAIN_INTERVAL, "0");
         d.put(RETRAIN_CLOCK, "stream");
         d.put(RETRAIN_MODE, "finetune");
-        d.put(RETRAIN_EPOCHS, "5");
+        d.put(RETRAIN_EPOCHS, "30");
         d.put(RETRAIN_SEQ_LEN, "64");
-        d.put(RETRAIN_BATCH, "32");
-        d.put(RETRAIN_LR, "0.005");
+        d.put(RETRAIN_BATCH, "16");
+        d.put(RETRAIN_LR, "0.01");
         d.put(RETRAIN_CLIP, "1.0");
         d.put(RETRAIN_MAX_REGRESSION, "0.1");
         d.put(RETRAIN_THREADS, "1");

@@ -71,10 +71,10 @@ class CarouselConfigTest {
         assertEquals(Duration.ZERO, c.retrainInterval());
         assertEquals(RetrainClock.STREAM, c.retrainClock());
         assertEquals(RetrainMode.FINETUNE, c.retrainMode());
-        assertEquals(5, c.retrainEpochs());
+        assertEquals(30, c.retrainEpochs());
         assertEquals(64, c.retrainSeqLen());
-        assertEquals(32, c.retrainBatch());
-        assertEquals(0.005, c.retrainLr());
+        assertEquals(16, c.retrainBatch());
+        assertEquals(0.01, c.retrainLr());
         assertEquals(1.0, c.retrainClip());
         assertEquals(0.1, c.retrainMaxRegression());
         assertEquals(1, c.retrainThreads());

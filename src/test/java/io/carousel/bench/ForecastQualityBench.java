@@ -1,0 +1,149 @@
+package io.carousel.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.carousel.config.CarouselConfig;
+import io.carousel.lstm.LstmModel;
+import io.carousel.lstm.LstmShape;
+import io.carousel.lstm.LstmStepper;
+import io.carousel.lstm.Optimizer;
+import io.carousel.lstm.SeriesTrainer;
+import io.carousel.streams.CarouselTopology;
+import io.carousel.streams.EventParser;
+import io.carousel.streams.ModelSource;
+import io.carousel.streams.StreamSettings;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+
+/**
+ * Forecast quality with online retraining, per sample series: the production topology under
+ * TopologyTestDriver (training synchronous where the schedule says, as in backtest) over each CSV
+ * of ../shared/data/nab-sample with the default configuration; one-step MAE of what was served
+ * (persistence until the first accepted model, the LSTM after), MASE against persistence over the
+ * same rows, and the same LSTM trained offline on the whole series (an upper bound: it has seen
+ * the future) for comparison. Rows before the first accepted model are excluded from every figure.
+ *
+ * <pre>java -cp target/test-classes:target/classes:$(cat target/cp.txt) io.carousel.bench.ForecastQualityBench [dir] [--set k=v]...</pre>
+ */
+public final class ForecastQualityBench {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args.length > 0 && !args[0].startsWith("--") ? args[0] : "../shared/data/nab-sample");
+        Map<String, String> overrides = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--set")) {
+                String[] kv = args[++i].split("=", 2);
+                overrides.put(kv[0], kv[1]);
+            }
+        }
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(dir)) {
+            files = s.filter(p -> p.toString().endsWith(".csv")).sorted().toList();
+        }
+        System.out.printf(Locale.ROOT, "%-42s %6s %7s %9s %9s %7s %9s %7s%n", "series", "rows", "scored", "MAE", "persist",
+                "MASE", "offline", "MASE*");
+        for (Path f : files) {
+            row(f, overrides);
+        }
+    }
+
+    private static void row(Path file, Map<String, String> overrides) throws Exception {
+        List<String> lines = Files.readAllLines(file);
+        int n = lines.size() - 1;
+        long[] ts = new long[n];
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            String[] c = lines.get(i + 1).split(",");
+            ts[i] = EventParser.parseTimestamp(c[0], StreamSettings.TimeFormat.AUTO);
+            v[i] = Double.parseDouble(c[1]);
+        }
+        Path state = Files.createTempDirectory("carousel-quality");
+        CarouselConfig config = CarouselConfig.of(overrides);
+        StreamSettings s = StreamSettings.from(config).withSynchronousTraining();
+        Properties p = config.streamsProperties("127.0.0.1:1");
+        p.put("state.dir", state.toString());
+        double[] served = new double[n];
+        long[] version = new long[n];
+        try (TopologyTestDriver d = new TopologyTestDriver(CarouselTopology.build(s, ModelSource.from(s)), p)) {
+            TestInputTopic<byte[], byte[]> in = d.createInputTopic(s.eventsTopic(), new ByteArraySerializer(), new ByteArraySerializer());
+            TestOutputTopic<byte[], byte[]> out = d.createOutputTopic(s.enrichedTopic(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            byte[] key = file.getFileName().toString().getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < n; i++) {
+                in.pipeInput(key, ("{\"timestamp\":" + ts[i] + ",\"value\":" + v[i] + "}").getBytes(StandardCharsets.UTF_8), ts[i]);
+                JsonNode c = JSON.readTree(out.readValue()).get("carousel");
+                served[i] = c.get("forecast").isNull() ? Double.NaN : c.get("forecast").asDouble();
+                version[i] = c.get("modelVersion").asLong();
+            }
+        }
+        int first = 0;
+        while (first < n && version[first] == 0) {
+            first++;
+        }
+        double mae = 0;
+        double persist = 0;
+        for (int i = first; i < n; i++) {
+            mae += Math.abs(v[i] - served[i]);
+            persist += Math.abs(v[i] - v[i - 1]);
+        }
+        int scored = n - first;
+        mae /= Math.max(1, scored);
+        persist /= Math.max(1, scored);
+        double offline = offlineMae(v, first, s);
+        System.out.printf(Locale.ROOT, "%-42s %6d %7d %9.4g %9.4g %7.3f %9.4g %7.3f%n",
+                file.getParent().getFileName() + "/" + file.getFileName(), n, scored, mae, persist,
+                scored > 0 ? mae / persist : Double.NaN, offline, scored > 0 ? offline / persist : Double.NaN);
+    }
+
+    /** The same shape trained on the whole series (standardised with its own mean and sd), scored on rows [from, n). */
+    private static double offlineMae(double[] v, int from, StreamSettings s) {
+        int n = v.length;
+        if (from >= n) {
+            return Double.NaN;
+        }
+        double mean = 0;
+        for (double x : v) {
+            mean += x;
+        }
+        mean /= n;
+        double var = 0;
+        for (double x : v) {
+            var += (x - mean) * (x - mean);
+        }
+        double sd = Math.max(Math.sqrt(var / n), 1e-9);
+        double[] z = new double[n];
+        for (int i = 0; i < n; i++) {
+            z[i] = (v[i] - mean) / sd;
+        }
+        LstmModel m = LstmModel.init(new LstmShape(1, s.hidden(), s.layers(), 1), s.seed());
+        new SeriesTrainer(m, Optimizer.adam(m.parameterCount(), 0.005), new SeriesTrainer.Settings(64, 32, 20, 1.0, 8))
+                .train(z, n, 0, null);
+        LstmStepper step = new LstmStepper(m);
+        double[] state = new double[m.shape().stateSize()];
+        double[] out = new double[1];
+        double sum = 0;
+        for (int i = 0; i < n - 1; i++) {
+            step.step(z, i, state, 0, out, 0);
+            if (i + 1 >= from) {
+                sum += Math.abs(v[i + 1] - (mean + sd * out[0]));
+            }
+        }
+        return sum / Math.max(1, n - Math.max(from, 1));
+    }
+
+    private ForecastQualityBench() {}
+}
