@@ -229,6 +229,11 @@ public final class CarouselConfig {
         p.put(StreamsConfig.STATE_DIR_CONFIG, "data/state");
         // internal topics (changelogs, repartitions) as replicated as Carousel's own topics
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, String.valueOf(topicReplication()));
+        // records that fail in the global thread (models topic, scope group/global) are skipped like
+        // any other: Kafka 5.0's default, and without it Kafka warns at every start
+        @SuppressWarnings("deprecation")
+        String globalHandler = StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG;
+        p.put(globalHandler, "true");
         p.putAll(kafka);
         return p;
     }

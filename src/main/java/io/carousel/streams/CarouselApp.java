@@ -171,11 +171,6 @@ public final class CarouselApp implements AutoCloseable {
         }
         p.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueProcessingExceptionHandler.class.getName());
-        // ...also in the global thread that reads the models topic (model.scope group/global); Kafka 5.0's
-        // default, deprecated as a setting for that reason, and without it Kafka warns at every start
-        @SuppressWarnings("deprecation")
-        String globalHandler = StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG;
-        p.putIfAbsent(globalHandler, "true");
         @SuppressWarnings("deprecation")
         String oldProductionHandler = StreamsConfig.DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG;
         if (!p.containsKey(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG) && !p.containsKey(oldProductionHandler)) {
