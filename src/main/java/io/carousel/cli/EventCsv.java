@@ -46,9 +46,13 @@ final class EventCsv {
     /** Columns that must be numbers in every row: the features of events.features. */
     private final boolean[] feature;
     private final StreamSettings.TimeFormat timeFormat;
+    /** The column of the first feature (the forecast target), or -1 when it is nested. */
+    private final int valueCol;
+    /** The ground-truth column, or -1. */
+    private final int labelCol;
 
     private EventCsv(Path file, String[] header, int timestampCol, int keyCol, String fixedKey, String keyField,
-                     boolean[] feature, StreamSettings.TimeFormat timeFormat) {
+                     boolean[] feature, StreamSettings.TimeFormat timeFormat, int valueCol) {
         this.file = file;
         this.header = header;
         this.timestampCol = timestampCol;
@@ -57,6 +61,8 @@ final class EventCsv {
         this.keyField = keyField;
         this.feature = feature;
         this.timeFormat = timeFormat;
+        this.valueCol = valueCol;
+        this.labelCol = List.of(header).indexOf(LABEL);
     }
 
     static EventCsv open(Path file, String keyOption, CarouselConfig cfg) {
@@ -104,6 +110,7 @@ final class EventCsv {
             }
         }
         boolean[] feature = new boolean[header.length];
+        int valueCol = -1;
         for (String pointer : cfg.eventsFeatures()) {
             String name = pointer.substring(1);
             if (name.contains("/")) {
@@ -116,12 +123,15 @@ final class EventCsv {
                         + pointer + " of events.features (columns: " + String.join(",", header) + ")");
             }
             feature[c] = true;
+            if (pointer.equals(cfg.eventsFeatures().get(0))) {
+                valueCol = c;
+            }
         }
         if (header.length - 1 - (keyCol >= 0 ? 1 : 0) < 1) {
             throw new IllegalArgumentException(file + " line 1: no value column (got " + headLine.strip() + ")");
         }
         StreamSettings.TimeFormat format = StreamSettings.TimeFormat.valueOf(cfg.eventsTimestampFormat().name());
-        return new EventCsv(file, header, ts, keyCol, fixedKey, keyField, feature, format);
+        return new EventCsv(file, header, ts, keyCol, fixedKey, keyField, feature, format, valueCol);
     }
 
     /** A field name ("id") or a one-level JSON pointer ("/id") as a field name. */
@@ -153,25 +163,56 @@ final class EventCsv {
         return n;
     }
 
+    /** Whether the file has a ground-truth column ({@value #LABEL}). */
+    boolean hasLabel() {
+        return labelCol >= 0;
+    }
+
+    /** Rows one by one; the first bad row throws and closes the file. */
     Reader reader() {
+        return reader(false);
+    }
+
+    /**
+     * Rows one by one. With {@code goOnAfterBad}, a bad row throws a {@link BadRow} and the next call
+     * goes on with the following row (a read error still ends the file).
+     */
+    Reader reader(boolean goOnAfterBad) {
         try {
-            return new Reader(Files.newBufferedReader(file, StandardCharsets.UTF_8));
+            return new Reader(Files.newBufferedReader(file, StandardCharsets.UTF_8), goOnAfterBad);
         } catch (IOException e) {
             throw readError(file, e);
         }
     }
 
-    record Row(int line, byte[] key, byte[] value) {}
+    /**
+     * One row as an event: its line, key and JSON value, and for reports the timestamp cell as
+     * written, the first feature's cell ("" when it is nested), the label cell ("" without one) and
+     * the time in epoch ms (-1 with events.timestamp.format=record).
+     */
+    record Row(int line, byte[] key, byte[] value, String timestamp, String valueText, String label, long time) {}
+
+    /** A row that cannot be an event; its message names the file and line. */
+    static final class BadRow extends IllegalArgumentException {
+        final int line;
+
+        BadRow(String message, int line) {
+            super(message);
+            this.line = line;
+        }
+    }
 
     /** Rows one by one; closes the file at the end. */
     final class Reader {
         private final BufferedReader in;
         private final ByteArrayBuilder buf = new ByteArrayBuilder(256);
+        private final boolean goOnAfterBad;
         private int line = 1;
         private boolean done;
 
-        Reader(BufferedReader in) throws IOException {
+        Reader(BufferedReader in, boolean goOnAfterBad) throws IOException {
             this.in = in;
+            this.goOnAfterBad = goOnAfterBad;
             in.readLine(); // the header
         }
 
@@ -192,6 +233,11 @@ final class EventCsv {
             } catch (IOException e) {
                 close();
                 throw readError(file, e);
+            } catch (BadRow e) {
+                if (!goOnAfterBad) {
+                    close();
+                }
+                throw e;
             } catch (RuntimeException e) {
                 close();
                 throw e;
@@ -217,9 +263,10 @@ final class EventCsv {
             if (ts.isEmpty()) {
                 throw bad("empty timestamp");
             }
+            long time = -1;
             if (timeFormat != StreamSettings.TimeFormat.RECORD) {
                 try {
-                    EventParser.parseTimestamp(ts, timeFormat);
+                    time = EventParser.parseTimestamp(ts, timeFormat);
                 } catch (Rejection r) {
                     throw bad(r.getMessage());
                 }
@@ -253,12 +300,12 @@ final class EventCsv {
                 }
                 g.writeEndObject();
             }
-            return new Row(line, key.getBytes(StandardCharsets.UTF_8), buf.toByteArray());
+            return new Row(line, key.getBytes(StandardCharsets.UTF_8), buf.toByteArray(), ts,
+                    valueCol >= 0 ? cells.get(valueCol).strip() : "", labelCol >= 0 ? cells.get(labelCol).strip() : "", time);
         }
 
-        private IllegalArgumentException bad(String why) {
-            close();
-            return new IllegalArgumentException(file + " line " + line + ": " + why);
+        private BadRow bad(String why) {
+            return new BadRow(file + " line " + line + ": " + why, line);
         }
     }
 
