@@ -119,7 +119,9 @@ public final class KeyForecaster {
         for (int i = 0; i < state.length; i++) {
             state[i] = k.hc[i];
         }
-        stepper.step(input, 0, state, 0, out, 0);
+        if (!s.baseline()) {
+            stepper.step(input, 0, state, 0, out, 0);
+        }
         for (int i = 0; i < state.length; i++) {
             k.hc[i] = (float) state[i];
         }

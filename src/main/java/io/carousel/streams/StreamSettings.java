@@ -15,7 +15,7 @@ public record StreamSettings(
         int maxBytes, int maxKeyBytes, boolean outOfOrderToDeadLetter,
         int outputs, int hidden, int layers, long seed, Path modelInit, boolean timeDelta, boolean calendar,
         int horizon, ScoringConfig scoring, RetrainSettings retrain, Scope scope, String groupField,
-        java.util.regex.Pattern groupPattern, String modelsTopic) {
+        java.util.regex.Pattern groupPattern, String modelsTopic, boolean baseline) {
 
     /** Which keys share a model: each its own, groups of keys, or all keys. */
     public enum Scope { KEY, GROUP, GLOBAL }
@@ -39,7 +39,7 @@ public record StreamSettings(
                 c.modelOutputs(), c.modelHidden(), c.modelLayers(), c.modelSeed(), c.modelInit().orElse(null),
                 c.modelFeaturesTimeDelta(), c.modelFeaturesCalendar(), c.forecastHorizon(), c.scoringConfig(),
                 RetrainSettings.from(c, false), Scope.valueOf(c.modelScope().name()),
-                c.modelGroupField().orElse(null), c.modelGroupPattern().orElse(null), c.topicModels());
+                c.modelGroupField().orElse(null), c.modelGroupPattern().orElse(null), c.topicModels(), false);
     }
 
     /**
@@ -54,7 +54,19 @@ public record StreamSettings(
                 new RetrainSettings(r.everyEvents(), r.intervalMs(), r.wallClock(), r.scratch(), r.epochs(), r.seqLen(),
                         r.batch(), r.lr(), r.clip(), r.maxRegression(), r.threads(), r.drift(), r.excludeAnomalies(),
                         r.historyMaxEvents(), r.historyRetentionMs(), true),
-                scope, groupField, groupPattern, modelsTopic);
+                scope, groupField, groupPattern, modelsTopic, baseline);
+    }
+
+    /**
+     * The benchmarks' baseline: the same settings with the LSTM step replaced by a no-op (parsing,
+     * serdes, store reads and writes, scoring and outputs unchanged; the forecast is persistence),
+     * so that the LSTM's share of the cost can be measured. Never set by configuration.
+     */
+    public StreamSettings withoutLstm() {
+        return new StreamSettings(eventsTopic, enrichedTopic, forecastsTopic, anomaliesTopic, deadLetterTopic, keyField,
+                timestampField, timestampFormat, features, maxBytes, maxKeyBytes, outOfOrderToDeadLetter, outputs, hidden,
+                layers, seed, modelInit, timeDelta, calendar, horizon, scoring, retrain, scope, groupField, groupPattern,
+                modelsTopic, true);
     }
 
     /** The anomaly threshold (anomaly.threshold). */
