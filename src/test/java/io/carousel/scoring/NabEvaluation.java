@@ -35,7 +35,7 @@ public final class NabEvaluation {
     static final Path DEFAULT_DIR = Path.of(System.getProperty("carousel.nab.dir",
             "../shared/data/nab-sample"));
 
-    private static final DateTimeFormatter TIME =
+    static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss[.SSSSSS]");
 
     record Window(LocalDateTime start, LocalDateTime end) {
@@ -110,26 +110,38 @@ public final class NabEvaluation {
             times[i] = LocalDateTime.parse(parts[0].trim(), TIME);
             values[i] = Double.parseDouble(parts[1].trim());
         }
-        int probation = (int) Math.min(750, Math.floor(0.15 * rows));
-
         Scorer scorer = new Scorer(config);
         ScoreState st = ScoreState.initial(1);
         double[] scores = new double[rows];
+        boolean[] above = new boolean[rows];
+        boolean[] alert = new boolean[rows];
+        for (int i = 1; i < rows; i++) {
+            scores[i] = scorer.update(st, values[i] - values[i - 1]); // persistence forecast
+            above[i] = scorer.isAnomaly(st);
+            alert[i] = scorer.startsAlert(st);
+        }
+        return count(file, times, scores, above, alert, windows);
+    }
+
+    /**
+     * NAB-like counting of one file's detections: per row its score, whether the score is at or
+     * above the threshold, and whether the row starts an alert.
+     */
+    static FileResult count(String file, LocalDateTime[] times, double[] scores, boolean[] above, boolean[] alert,
+                            List<Window> windows) {
+        int rows = times.length;
+        int probation = (int) Math.min(750, Math.floor(0.15 * rows));
         boolean[] inWindow = new boolean[rows];
         boolean[] detected = new boolean[windows.size()];
         int falsePositives = 0;
         int falsePositiveRows = 0;
-        for (int i = 1; i < rows; i++) {
-            scores[i] = scorer.update(st, values[i] - values[i - 1]); // persistence forecast
-            if (i < probation) {
-                continue;
-            }
+        for (int i = probation; i < rows; i++) {
             int w = windowOf(windows, times[i]);
             inWindow[i] = w >= 0;
-            if (scorer.isAnomaly(st) && w < 0) {
+            if (above[i] && w < 0) {
                 falsePositiveRows++;
             }
-            if (scorer.startsAlert(st)) {
+            if (alert[i]) {
                 if (w >= 0) {
                     detected[w] = true;
                 } else {
