@@ -1,0 +1,164 @@
+package io.carousel.streams;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.carousel.config.CarouselConfig;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.MockProcessorContext.CapturedForward;
+import org.apache.kafka.streams.processor.api.MockProcessorContext.CapturedPunctuator;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link ForecastProcessor} alone, over in-memory stores in a {@link MockProcessorContext}, with
+ * punctuators fired by hand and the real trainer pool (asynchronous, as in {@code run}).
+ */
+class ForecastProcessorTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long T0 = 1_700_000_000_000L;
+
+    private final MockProcessorContext<byte[], Emitted> context = new MockProcessorContext<>();
+    private Trainers trainers;
+    private KeyValueStore<String, byte[]> keyState;
+    private KeyValueStore<String, byte[]> models;
+
+    private ForecastProcessor processor(Map<String, String> overrides, boolean synchronous) {
+        Map<String, String> o = new HashMap<>(Map.of("anomaly.warmup-events", "20"));
+        o.putAll(overrides);
+        StreamSettings s = StreamSettings.from(CarouselConfig.of(o));
+        if (synchronous) {
+            s = s.withSynchronousTraining();
+        }
+        keyState = store(CarouselTopology.KEY_STATE_STORE, Serdes.String());
+        KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> history = store(CarouselTopology.HISTORY_STORE, Serdes.Bytes());
+        models = store(CarouselTopology.MODEL_STORE, Serdes.String());
+        trainers = new Trainers(s.retrain());
+        ForecastProcessor p = new ForecastProcessor(s, ModelSource.from(s), trainers, new GroupModels());
+        p.init(context);
+        assertNotNull(history);
+        return p;
+    }
+
+    private <K> KeyValueStore<K, byte[]> store(String name, org.apache.kafka.common.serialization.Serde<K> keySerde) {
+        KeyValueStore<K, byte[]> s = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), keySerde, Serdes.ByteArray())
+                .withLoggingDisabled().build();
+        s.init(context.getStateStoreContext(), s);
+        context.addStateStore(s);
+        return s;
+    }
+
+    @AfterEach
+    void stopTrainers() {
+        if (trainers != null) {
+            trainers.close();
+        }
+    }
+
+    private static Record<byte[], Routed> event(String key, long t, double value) {
+        byte[] json = ("{\"timestamp\":" + t + ",\"value\":" + value + "}").getBytes(StandardCharsets.UTF_8);
+        ParsedEvent e = new ParsedEvent(key, t, new double[] {value}, json, null);
+        return new Record<>(key.getBytes(StandardCharsets.UTF_8), Routed.of(e), t);
+    }
+
+    private static JsonNode carousel(CapturedForward<? extends byte[], ? extends Emitted> f) throws Exception {
+        return JSON.readTree(f.record().value().enriched()).get("carousel");
+    }
+
+    @Test
+    void shouldForecastPersistenceAndKeepTheKeysStateInTheStore() throws Exception {
+        ForecastProcessor p = processor(Map.of("retrain.every-events", "0"), true);
+        p.process(event("k", T0, 10));
+        p.process(event("k", T0 + 1000, 12));
+        List<CapturedForward<? extends byte[], ? extends Emitted>> out = context.forwarded();
+        assertEquals(2, out.size());
+        assertTrue(carousel(out.get(0)).get("forecast").isNull(), "nothing was forecast for a key's first event");
+        JsonNode second = carousel(out.get(1));
+        assertEquals(10.0, second.get("forecast").asDouble());
+        assertEquals(2.0, second.get("error").asDouble());
+        assertEquals(12.0, second.get("nextForecast").asDouble());
+        assertEquals("persistence", second.get("source").asText());
+        assertEquals("k", new String(out.get(1).record().key(), StandardCharsets.UTF_8));
+        KeyState k = KeyState.deserialise(keyState.get("k"));
+        assertEquals(2, k.count());
+        assertEquals(T0 + 1000, k.lastTimestamp());
+        assertEquals(12.0, k.forecast()[0]);
+    }
+
+    @Test
+    void shouldDeadLetterALateEventWithItsReasonWhenConfigured() {
+        ForecastProcessor p = processor(Map.of("events.out-of-order", "dead-letter"), true);
+        p.process(event("k", T0 + 5000, 1));
+        p.process(event("k", T0, 2));
+        CapturedForward<? extends byte[], ? extends Emitted> late = context.forwarded().get(1);
+        assertNull(late.record().value().enriched());
+        assertNotNull(late.record().value().deadLetter());
+        assertEquals("OUT_OF_ORDER", new String(late.record().headers().lastHeader(DeadLetters.REASON).value(),
+                StandardCharsets.UTF_8));
+        assertEquals(1, KeyState.deserialise(keyState.get("k")).count(), "the late event did not touch the state");
+    }
+
+    @Test
+    void shouldApplyATrainingFinishedOffThreadFromTheWallClockPunctuator() throws Exception {
+        ForecastProcessor p = processor(Map.of("retrain.every-events", "150", "retrain.epochs", "2",
+                "retrain.seq-len", "16", "retrain.max-regression", "1000", "model.hidden", "8"), false);
+        CapturedPunctuator apply = context.scheduledPunctuators().stream()
+                .filter(c -> c.getType() == PunctuationType.WALL_CLOCK_TIME && c.getInterval().equals(Duration.ofMillis(200)))
+                .findFirst().orElseThrow(() -> new AssertionError("no punctuator applies finished trainings"));
+        for (int i = 0; i < 150; i++) {
+            p.process(event("k", T0 + i * 1000L, Math.sin(i / 5.0)));
+        }
+        assertNull(models.get("k"), "training runs on the pool: nothing is applied on submission");
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (trainers.completed() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(1, trainers.completed());
+        assertTrue(trainers.threadNames().stream().allMatch(n -> n.startsWith("carousel-trainer-")));
+        assertNull(models.get("k"), "the result waits for the stream thread");
+        apply.getPunctuator().punctuate(System.currentTimeMillis());
+        assertNotNull(models.get("k"), "the punctuator stored the new version");
+        KeyState k = KeyState.deserialise(keyState.get("k"));
+        assertEquals(1, k.modelVersion());
+        context.resetForwards();
+        p.process(event("k", T0 + 150_000, Math.sin(150 / 5.0)));
+        JsonNode c = carousel(context.forwarded().get(0));
+        assertEquals(1, c.get("modelVersion").asLong());
+        assertEquals("lstm", c.get("source").asText());
+    }
+
+    @Test
+    void shouldScheduleKeysByWallClockIntervalFromItsPunctuator() throws Exception {
+        ForecastProcessor p = processor(Map.of("retrain.every-events", "0", "retrain.interval", "PT1M", "retrain.clock", "wall",
+                "retrain.epochs", "1", "retrain.seq-len", "16", "retrain.max-regression", "1000", "model.hidden", "8"), true);
+        CapturedPunctuator byTime = context.scheduledPunctuators().stream()
+                .filter(c -> c.getType() == PunctuationType.WALL_CLOCK_TIME && c.getInterval().equals(Duration.ofSeconds(15)))
+                .findFirst().orElseThrow(() -> new AssertionError("no punctuator checks retrain.interval"));
+        for (int i = 0; i < 60; i++) {
+            p.process(event("k", T0 + i * 1000L, Math.sin(i / 5.0)));
+        }
+        assertNull(models.get("k"));
+        context.setCurrentSystemTimeMs(T0 + 61_000);
+        byTime.getPunctuator().punctuate(T0 + 61_000);
+        KeyState k = KeyState.deserialise(keyState.get("k"));
+        assertEquals(1, k.modelVersion(), "due by wall-clock time: trained");
+        context.setCurrentSystemTimeMs(T0 + 62_000);
+        byTime.getPunctuator().punctuate(T0 + 62_000);
+        assertEquals(1, KeyState.deserialise(keyState.get("k")).modelVersion(), "not due again before another interval");
+    }
+}
