@@ -1,16 +1,13 @@
 package io.carousel.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.carousel.config.CarouselConfig;
 import io.carousel.lstm.LstmModel;
 import io.carousel.lstm.LstmShape;
 import io.carousel.lstm.LstmStepper;
 import io.carousel.lstm.Optimizer;
 import io.carousel.lstm.SeriesTrainer;
-import io.carousel.streams.CarouselTopology;
+import io.carousel.streams.Backtest;
 import io.carousel.streams.EventParser;
-import io.carousel.streams.ModelSource;
 import io.carousel.streams.StreamSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,17 +17,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.Stream;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
 
 /**
  * Forecast quality with online retraining, per sample series: the production topology under
- * TopologyTestDriver (training synchronous where the schedule says, as in backtest) over each CSV
+ * TopologyTestDriver ({@link Backtest}: training synchronous where the schedule says) over each CSV
  * of ../shared/data/nab-sample with the default configuration; one-step MAE of what was served
  * (persistence until the first accepted model, the LSTM after), MASE against persistence over the
  * same rows, and the same LSTM trained offline on the whole series (an upper bound: it has seen
@@ -39,8 +30,6 @@ import org.apache.kafka.streams.TopologyTestDriver;
  * <pre>java -cp target/test-classes:target/classes:$(cat target/cp.txt) io.carousel.bench.ForecastQualityBench [dir] [--set k=v]...</pre>
  */
 public final class ForecastQualityBench {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 && !args[0].startsWith("--") ? args[0] : "../shared/data/nab-sample");
@@ -72,22 +61,17 @@ public final class ForecastQualityBench {
             ts[i] = EventParser.parseTimestamp(c[0], StreamSettings.TimeFormat.AUTO);
             v[i] = Double.parseDouble(c[1]);
         }
-        Path state = Files.createTempDirectory("carousel-quality");
         CarouselConfig config = CarouselConfig.of(overrides);
-        StreamSettings s = StreamSettings.from(config).withSynchronousTraining();
-        Properties p = config.streamsProperties("127.0.0.1:1");
-        p.put("state.dir", state.toString());
+        StreamSettings s = StreamSettings.from(config);
         double[] served = new double[n];
         long[] version = new long[n];
-        try (TopologyTestDriver d = new TopologyTestDriver(CarouselTopology.build(s, ModelSource.from(s)), p)) {
-            TestInputTopic<byte[], byte[]> in = d.createInputTopic(s.eventsTopic(), new ByteArraySerializer(), new ByteArraySerializer());
-            TestOutputTopic<byte[], byte[]> out = d.createOutputTopic(s.enrichedTopic(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        try (Backtest bt = new Backtest(config)) {
             byte[] key = file.getFileName().toString().getBytes(StandardCharsets.UTF_8);
             for (int i = 0; i < n; i++) {
-                in.pipeInput(key, ("{\"timestamp\":" + ts[i] + ",\"value\":" + v[i] + "}").getBytes(StandardCharsets.UTF_8), ts[i]);
-                JsonNode c = JSON.readTree(out.readValue()).get("carousel");
-                served[i] = c.get("forecast").isNull() ? Double.NaN : c.get("forecast").asDouble();
-                version[i] = c.get("modelVersion").asLong();
+                Backtest.Result r = bt.process(key, ("{\"timestamp\":" + ts[i] + ",\"value\":" + v[i] + "}")
+                        .getBytes(StandardCharsets.UTF_8), ts[i]);
+                served[i] = r.forecast();
+                version[i] = r.modelVersion();
             }
         }
         int first = 0;
