@@ -1,0 +1,375 @@
+package io.carousel.bench;
+
+import io.carousel.config.CarouselConfig;
+import io.carousel.kafka.EmbeddedKafka;
+import io.carousel.streams.CarouselApp;
+import io.carousel.streams.CarouselTopology;
+import io.carousel.streams.ModelSource;
+import io.carousel.streams.StreamSettings;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * End-to-end throughput and latency against a real KRaft broker (in this JVM), Carousel against a
+ * passthrough topology measured alternately in the same run. The passthrough has what Carousel has
+ * but the maths: the same byte-array serdes, exactly_once_v2 and commit interval, per event one
+ * read and one write of a key-state record of Carousel's size and one history record, and two
+ * output records (enriched and forecast), so the ratio is the cost of parsing, the LSTM, scoring
+ * and formatting.
+ *
+ * <ul>
+ *   <li>throughput: N events preloaded on the events topic, time from RUNNING to the last of N
+ *       enriched records seen by a read_committed consumer;</li>
+ *   <li>latency: events produced at a steady rate, the time from send to the enriched record
+ *       being readable with read_committed (so it includes the commit interval);</li>
+ *   <li>{@code --keys 1000,100000,1000000}: Carousel alone over each key count, with the state
+ *       directory's size on disk, bytes per key and heap after a GC;</li>
+ *   <li>{@code --instances 2}: the same N events on 8 partitions through one instance, then two.</li>
+ * </ul>
+ *
+ * <pre>
+ * mvn -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+ * java -Xmx6g -cp target/test-classes:target/classes:$(cat target/cp.txt) io.carousel.bench.ThroughputBench \
+ *     [--events 200000] [--rounds 3] [--rate 2000] [--keys 1000,100000,1000000] [--instances 2]
+ * </pre>
+ */
+public final class ThroughputBench {
+
+    private static final long T0 = 1_700_000_000_000L;
+
+    private final EmbeddedKafka kafka;
+    private final Path dir;
+    private int run;
+
+    private ThroughputBench(EmbeddedKafka kafka, Path dir) {
+        this.kafka = kafka;
+        this.dir = dir;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int events = 200_000;
+        int rounds = 3;
+        int rate = 2000;
+        int[] keyCounts = null;
+        int instances = 0;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--events" -> events = Integer.parseInt(args[++i]);
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--rate" -> rate = Integer.parseInt(args[++i]);
+                case "--keys" -> keyCounts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--instances" -> instances = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        Path dir = Files.createTempDirectory("carousel-throughput");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0, 0)) {
+            ThroughputBench b = new ThroughputBench(kafka, dir);
+            if (keyCounts != null) {
+                b.cardinality(keyCounts, events);
+            } else if (instances > 0) {
+                b.scaleOut(instances, events);
+            } else {
+                b.versusPassthrough(events, rounds, rate);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ the three experiments
+
+    private void versusPassthrough(int events, int rounds, int rate) throws Exception {
+        double[] carousel = new double[rounds];
+        double[] pass = new double[rounds];
+        for (int r = -1; r < rounds; r++) { // round -1 warms the JIT, the broker and the page cache
+            int n = r < 0 ? events / 4 : events;
+            double a = throughput(true, 1000, n, 4, 1).eventsPerSecond;
+            double b = throughput(false, 1000, n, 4, 1).eventsPerSecond;
+            if (r >= 0) {
+                carousel[r] = a;
+                pass[r] = b;
+            }
+        }
+        double[] latC = latency(true, rate, 30);
+        double[] latP = latency(false, rate, 30);
+        System.out.printf(Locale.ROOT, "end to end on a real broker, 1,000 keys, 4 partitions, exactly_once_v2, H = 32, %,d events,"
+                + " median of %d rounds%n", events, rounds);
+        System.out.printf(Locale.ROOT, "%-14s %14s %10s %10s%n", "", "events/s", "p50 ms", "p99 ms");
+        System.out.printf(Locale.ROOT, "%-14s %14.0f %10.1f %10.1f   %s%n", "carousel", median(carousel), latC[0], latC[1],
+                Arrays.toString(Arrays.stream(carousel).mapToLong(Math::round).toArray()));
+        System.out.printf(Locale.ROOT, "%-14s %14.0f %10.1f %10.1f   %s%n", "passthrough", median(pass), latP[0], latP[1],
+                Arrays.toString(Arrays.stream(pass).mapToLong(Math::round).toArray()));
+        System.out.printf(Locale.ROOT, "ratio carousel/passthrough: %.3f (throughput), latency at %d events/s%n",
+                median(carousel) / median(pass), rate);
+    }
+
+    private void cardinality(int[] keyCounts, int events) throws Exception {
+        throughput(true, 1000, events / 4, 4, 1); // warm-up
+        System.out.printf(Locale.ROOT, "%-10s %10s %12s %14s %12s %12s%n", "keys", "events", "events/s", "state on disk", "bytes/key",
+                "heap MiB");
+        for (int keys : keyCounts) {
+            int n = Math.max(events, 2 * keys);
+            Result r = throughput(true, keys, n, 4, 1);
+            System.out.printf(Locale.ROOT, "%-10d %10d %12.0f %14s %12.0f %12.0f%n", keys, n, r.eventsPerSecond,
+                    String.format(Locale.ROOT, "%.1f MiB", r.stateBytes / 1048576.0), (double) r.stateBytes / keys, r.heapMiB);
+        }
+    }
+
+    private void scaleOut(int instances, int events) throws Exception {
+        throughput(true, 1000, events / 4, 8, 1); // warm-up
+        Result one = throughput(true, 1000, events, 8, 1);
+        Result many = throughput(true, 1000, events, 8, instances);
+        System.out.printf(Locale.ROOT, "8 partitions, 1,000 keys, %,d events: 1 instance %.0f events/s, %d instances %.0f events/s,"
+                + " ratio %.2f (all in one JVM on %d cores)%n", events, one.eventsPerSecond, instances, many.eventsPerSecond,
+                many.eventsPerSecond / one.eventsPerSecond, Runtime.getRuntime().availableProcessors());
+    }
+
+    // ------------------------------------------------------------------ one measured run
+
+    record Result(double eventsPerSecond, long stateBytes, double heapMiB) {}
+
+    private Result throughput(boolean carousel, int keys, int events, int partitions, int instances) throws Exception {
+        String name = "r" + (++run) + (carousel ? "-carousel" : "-pass");
+        CarouselConfig config = config(name, partitions);
+        createTopics(config, partitions);
+        produce(config.topicEvents(), keys, events, 0);
+        List<KafkaStreams> apps = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(config.topicEnriched())) {
+            for (int i = 0; i < instances; i++) {
+                Properties p = CarouselApp.streamsProperties(config, kafka.bootstrapServers());
+                p.put("state.dir", dir.resolve(name + "-state-" + i).toString());
+                apps.add(new KafkaStreams(topology(carousel, config), p));
+            }
+            apps.forEach(KafkaStreams::start);
+            awaitRunning(apps);
+            long t0 = System.nanoTime();
+            long seen = 0;
+            long deadline = t0 + Duration.ofMinutes(30).toNanos();
+            while (seen < events) {
+                seen += consumer.poll(Duration.ofMillis(100)).count();
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(name + ": only " + seen + " of " + events + " enriched records");
+                }
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.gc();
+            double heap = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0;
+            long disk = 0;
+            for (int i = 0; i < instances; i++) {
+                disk += size(dir.resolve(name + "-state-" + i));
+            }
+            return new Result(events / seconds, disk, heap);
+        } finally {
+            apps.forEach(a -> a.close(Duration.ofSeconds(30)));
+        }
+    }
+
+    /** Latency at a steady rate: {p50, p99} in ms, after the first 5 s. */
+    private double[] latency(boolean carousel, int rate, int seconds) throws Exception {
+        String name = "r" + (++run) + (carousel ? "-carousel-latency" : "-pass-latency");
+        CarouselConfig config = config(name, 4);
+        createTopics(config, 4);
+        List<Double> ms = new ArrayList<>();
+        Properties p = CarouselApp.streamsProperties(config, kafka.bootstrapServers());
+        p.put("state.dir", dir.resolve(name + "-state").toString());
+        try (KafkaStreams app = new KafkaStreams(topology(carousel, config), p);
+             KafkaConsumer<byte[], byte[]> consumer = consumer(config.topicEnriched());
+             KafkaProducer<byte[], byte[]> producer = producer()) {
+            app.start();
+            awaitRunning(List.of(app));
+            long start = System.nanoTime();
+            long warm = System.currentTimeMillis() + 5000;
+            long sent = 0;
+            Random rnd = new Random(5);
+            while (System.nanoTime() - start < seconds * 1_000_000_000L) {
+                long due = start + sent * 1_000_000_000L / rate;
+                while (System.nanoTime() < due) {
+                    collect(consumer, ms, warm, Duration.ZERO);
+                }
+                producer.send(record(config.topicEvents(), (int) (sent % 1000), sent / 1000, rnd, System.currentTimeMillis()));
+                sent++;
+            }
+            producer.flush();
+            long stop = System.nanoTime() + 3_000_000_000L;
+            while (System.nanoTime() < stop) {
+                collect(consumer, ms, warm, Duration.ofMillis(100));
+            }
+        }
+        ms.sort(null);
+        return new double[] {ms.get(ms.size() / 2), ms.get((int) (ms.size() * 0.99))};
+    }
+
+    private static void collect(KafkaConsumer<byte[], byte[]> c, List<Double> out, long warm, Duration wait) {
+        long now = System.currentTimeMillis();
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(wait)) {
+            if (r.timestamp() >= warm) {
+                out.add((double) (now - r.timestamp())); // the enriched record keeps the event's record time: its send time
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    private CarouselConfig config(String name, int partitions) {
+        Map<String, String> cfg = new HashMap<>(Map.of("retrain.every-events", "0", "retrain.drift", "false",
+                "application.id", "bench-" + name, "commit.interval.ms", "100", "topic.partitions", Integer.toString(partitions)));
+        for (String t : List.of("events", "enriched", "forecasts", "anomalies", "dead-letter", "models")) {
+            cfg.put("topic." + t, name + "-" + t);
+        }
+        return CarouselConfig.of(cfg);
+    }
+
+    private void createTopics(CarouselConfig config, int partitions) {
+        Map<String, Integer> topics = new HashMap<>(CarouselApp.topics(config));
+        topics.put(config.topicModels(), partitions);
+        kafka.createTopics(topics, Map.of());
+    }
+
+    private Topology topology(boolean carousel, CarouselConfig config) {
+        StreamSettings s = StreamSettings.from(config);
+        return carousel ? CarouselTopology.build(s, ModelSource.from(s)) : passthrough(s);
+    }
+
+    /** Reads and writes what Carousel does per event, computes nothing. */
+    static Topology passthrough(StreamSettings s) {
+        StreamsBuilder b = new StreamsBuilder();
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CarouselTopology.KEY_STATE_STORE),
+                Serdes.String(), Serdes.ByteArray()));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CarouselTopology.HISTORY_STORE),
+                Serdes.Bytes(), Serdes.ByteArray()));
+        KStream<byte[], byte[]> out = b.stream(s.eventsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+                .process(PassThrough::new, Named.as("pass"), CarouselTopology.KEY_STATE_STORE, CarouselTopology.HISTORY_STORE);
+        Produced<byte[], byte[]> bytes = Produced.with(Serdes.ByteArray(), Serdes.ByteArray());
+        out.to(s.enrichedTopic(), bytes);
+        out.to(s.forecastsTopic(), bytes);
+        return b.build();
+    }
+
+    private static final class PassThrough implements Processor<byte[], byte[], byte[], byte[]> {
+        private ProcessorContext<byte[], byte[]> context;
+        private KeyValueStore<String, byte[]> state;
+        private KeyValueStore<Bytes, byte[]> history;
+        private long seq;
+
+        @Override
+        public void init(ProcessorContext<byte[], byte[]> context) {
+            this.context = context;
+            this.state = context.getStateStore(CarouselTopology.KEY_STATE_STORE);
+            this.history = context.getStateStore(CarouselTopology.HISTORY_STORE);
+        }
+
+        @Override
+        public void process(Record<byte[], byte[]> r) {
+            String key = new String(r.key(), StandardCharsets.UTF_8);
+            byte[] old = state.get(key);
+            byte[] now = old == null ? new byte[499] : old.clone();
+            now[0]++;
+            state.put(key, now);
+            byte[] hk = new byte[12 + r.key().length];
+            System.arraycopy(r.key(), 0, hk, 4, r.key().length);
+            hk[hk.length - 1] = (byte) seq++;
+            history.put(Bytes.wrap(hk), new byte[17]);
+            context.forward(r);
+        }
+    }
+
+    private void produce(String topic, int keys, int events, long seed) {
+        Random rnd = new Random(seed);
+        try (KafkaProducer<byte[], byte[]> p = producer()) {
+            for (int i = 0; i < events; i++) {
+                p.send(record(topic, i % keys, i / keys, rnd, T0 + i));
+            }
+            p.flush();
+        }
+    }
+
+    private static ProducerRecord<byte[], byte[]> record(String topic, int key, long round, Random rnd, long recordTime) {
+        double v = 20 + 5 * Math.sin(round / 7.0 + key) + rnd.nextGaussian();
+        byte[] value = String.format(Locale.ROOT, "{\"timestamp\":%d,\"value\":%.4f}", T0 + round * 60_000L, v)
+                .getBytes(StandardCharsets.UTF_8);
+        return new ProducerRecord<>(topic, null, recordTime, ("sensor-" + key).getBytes(StandardCharsets.UTF_8), value);
+    }
+
+    private KafkaProducer<byte[], byte[]> producer() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", kafka.bootstrapServers());
+        p.put("linger.ms", "5");
+        p.put("batch.size", "65536");
+        // a plain producer: on this loaded machine the idempotent one was seen stuck retrying an
+        // out-of-order sequence for minutes while preloading; the bench only needs the data there
+        p.put("enable.idempotence", "false");
+        p.put("acks", "1");
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private KafkaConsumer<byte[], byte[]> consumer(String topic) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", kafka.bootstrapServers());
+        p.put("isolation.level", "read_committed");
+        p.put("auto.offset.reset", "earliest");
+        p.put("max.poll.records", "5000");
+        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        // assigned, not subscribed: no group rebalance of the reader's own inside the measured time
+        List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                .map(i -> new TopicPartition(topic, i.partition())).toList();
+        c.assign(parts);
+        c.seekToBeginning(parts);
+        return c;
+    }
+
+    private static void awaitRunning(List<KafkaStreams> apps) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (apps.stream().anyMatch(a -> a.state() != KafkaStreams.State.RUNNING)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Kafka Streams did not reach RUNNING");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static long size(Path p) throws Exception {
+        if (!Files.exists(p)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.walk(p)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        }
+    }
+
+    private static double median(double[] a) {
+        double[] c = a.clone();
+        Arrays.sort(c);
+        return c[c.length / 2];
+    }
+}
