@@ -6,7 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
 
-/** {@code --config FILE} and {@code --set key=value}, shared by every command that reads the configuration. */
+/**
+ * {@code --config FILE} and {@code --set key=value}, shared by every command that reads the
+ * configuration; CAROUSEL_* environment variables sit between the two (file, then environment, then --set).
+ */
 final class ConfigOptions {
 
     @Option(names = "--config", defaultValue = CarouselConfig.DEFAULT_FILE,
@@ -18,6 +21,6 @@ final class ConfigOptions {
     List<String> sets = new ArrayList<>();
 
     CarouselConfig load() {
-        return CarouselConfig.load(file, sets);
+        return CarouselConfig.load(file, System.getenv(), sets);
     }
 }

@@ -90,10 +90,22 @@ public final class CarouselConfig {
      * {@code key=value} as given to {@code --set}.
      */
     public static CarouselConfig load(Path file, List<String> sets) {
+        return load(file, Map.of(), sets);
+    }
+
+    /** The prefix of environment variables that set configuration keys (see {@link #fromEnvironment}). */
+    public static final String ENV_PREFIX = "CAROUSEL_";
+
+    /**
+     * Reads {@code file}, then the {@value #ENV_PREFIX}* variables of {@code env}, then {@code sets}:
+     * each later source overrides the earlier ones.
+     */
+    public static CarouselConfig load(Path file, Map<String, String> env, List<String> sets) {
         Map<String, String> settings = new LinkedHashMap<>();
         if (file != null) {
             settings.putAll(readFile(file));
         }
+        settings.putAll(fromEnvironment(env));
         for (String set : sets == null ? List.<String>of() : sets) {
             int eq = set.indexOf('=');
             if (eq <= 0 || set.substring(0, eq).isBlank()) {
@@ -102,6 +114,52 @@ public final class CarouselConfig {
             settings.put(set.substring(0, eq).strip(), set.substring(eq + 1));
         }
         return new CarouselConfig(settings);
+    }
+
+    /**
+     * The settings of environment variables named {@value #ENV_PREFIX} and a key upper-cased with
+     * '.' and '-' as '_' (container platforms allow nothing else): {@code CAROUSEL_BOOTSTRAP_SERVERS}
+     * is bootstrap.servers, {@code CAROUSEL_TOPIC_DEAD_LETTER} topic.dead-letter,
+     * {@code CAROUSEL_PRODUCER_LINGER_MS} producer.linger.ms. A variable with the prefix that names no
+     * key is refused, as an unknown key in the file is.
+     */
+    static Map<String, String> fromEnvironment(Map<String, String> env) {
+        Map<String, String> byEnvName = new java.util.HashMap<>();
+        for (String key : DEFAULTS.keySet()) {
+            byEnvName.put(envName(key), key);
+        }
+        for (String key : KafkaKeys.NAMES) {
+            byEnvName.putIfAbsent(envName(key), key);
+        }
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(env).entrySet()) {
+            String name = e.getKey();
+            if (!name.startsWith(ENV_PREFIX)) {
+                continue;
+            }
+            String key = byEnvName.get(name);
+            if (key == null) {
+                for (String prefix : KafkaKeys.CLIENT_PREFIXES) {
+                    String p = envName(prefix);
+                    String rest = byEnvName.get(ENV_PREFIX + name.substring(Math.min(name.length(), p.length())));
+                    if (name.startsWith(p) && rest != null && KafkaKeys.NAMES.contains(rest)) {
+                        key = prefix + rest;
+                        break;
+                    }
+                }
+            }
+            if (key == null) {
+                throw new IllegalArgumentException("environment variable " + name + " names no config key (expected "
+                        + ENV_PREFIX + "<KEY>, e.g. " + ENV_PREFIX + "BOOTSTRAP_SERVERS for bootstrap.servers)");
+            }
+            out.put(key, e.getValue());
+        }
+        return out;
+    }
+
+    /** The environment variable of a key: bootstrap.servers is CAROUSEL_BOOTSTRAP_SERVERS. */
+    public static String envName(String key) {
+        return ENV_PREFIX + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
     private static Map<String, String> readFile(Path file) {

@@ -275,6 +275,39 @@ class CarouselConfigTest {
         }
     }
 
+    @Test
+    void shouldTakeCarouselEnvironmentVariablesBetweenTheFileAndSet() throws IOException {
+        Path file = write("topic.events=from-file\nstate.dir=/from/file\n");
+        Map<String, String> env = Map.of("CAROUSEL_BOOTSTRAP_SERVERS", "kafka:9092", "CAROUSEL_STATE_DIR", "/from/env",
+                "CAROUSEL_TOPIC_DEAD_LETTER", "dlq", "CAROUSEL_PRODUCER_LINGER_MS", "7",
+                "CAROUSEL_EVENTS_MAX_BYTES", "2048", "PATH", "/usr/bin", "HOME", "/root");
+        CarouselConfig c = CarouselConfig.load(file, env, List.of("state.dir=/from/set"));
+        assertEquals("kafka:9092", c.bootstrapServers());
+        assertFalse(c.embedded());
+        assertEquals("dlq", c.topicDeadLetter());
+        assertEquals("from-file", c.topicEvents(), "the file where the environment is silent");
+        assertEquals(2048, c.eventsMaxBytes());
+        Properties p = c.streamsProperties("kafka:9092");
+        assertEquals("/from/set", p.get(StreamsConfig.STATE_DIR_CONFIG), "--set wins over the environment");
+        assertEquals("7", p.get("producer.linger.ms"));
+    }
+
+    @Test
+    void shouldRefuseAnEnvironmentVariableThatNamesNoKey() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CarouselConfig.load(null, Map.of("CAROUSEL_BOOTSTRAP_SERVER", "x"), List.of()));
+        assertTrue(e.getMessage().startsWith("environment variable CAROUSEL_BOOTSTRAP_SERVER names no config key"), e.getMessage());
+    }
+
+    @Test
+    void everyCarouselKeyHasAnEnvironmentVariableOfItsOwn() {
+        assertEquals("CAROUSEL_HTTP_PORT", CarouselConfig.envName("http.port"));
+        assertEquals(DEFAULTS.size(), DEFAULTS.keySet().stream().map(CarouselConfig::envName).distinct().count());
+        for (String key : DEFAULTS.keySet()) {
+            assertEquals(Map.of(key, "v"), CarouselConfig.fromEnvironment(Map.of(CarouselConfig.envName(key), "v")), key);
+        }
+    }
+
     private Path write(String text) throws IOException {
         return Files.writeString(tmp.resolve("app.properties"), text);
     }
