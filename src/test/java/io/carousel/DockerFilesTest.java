@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,7 +52,11 @@ class DockerFilesTest {
         assertEquals("service_completed_successfully",
                 services.get("carousel").get("depends_on").get("topics").get("condition").asText());
         assertEquals("docker/Dockerfile", services.get("carousel").get("build").get("dockerfile").asText());
-        String image = "apache/kafka:" + AppInfoParser.getVersion();
+        java.util.Properties kafka = new java.util.Properties();
+        try (var in = org.apache.kafka.clients.producer.KafkaProducer.class.getResourceAsStream("/kafka/kafka-version.properties")) {
+            kafka.load(in);
+        }
+        String image = "apache/kafka:" + kafka.getProperty("version");
         assertEquals(image, services.get("kafka").get("image").asText(), "the broker is the clients' release");
         assertEquals(image, services.get("topics").get("image").asText());
         assertEquals("broker,controller", services.get("kafka").get("environment").get("KAFKA_PROCESS_ROLES").asText());
