@@ -57,7 +57,8 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         }
     };
     private final Set<String> pending = new HashSet<>();
-    private final ConcurrentLinkedQueue<Retrainer.Result> finished = new ConcurrentLinkedQueue<>();
+    /** Replaced at each init: results of trainings submitted before a revive land in the old queue. */
+    private ConcurrentLinkedQueue<Retrainer.Result> finished = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
     ForecastProcessor(StreamSettings settings, ModelSource models, Trainers trainers, GroupModels groupModels) {
@@ -71,6 +72,16 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
 
     @Override
     public void init(ProcessorContext<byte[], Emitted> context) {
+        // Kafka Streams calls init again on this same instance when it revives a task (closed dirty
+        // after a TaskCorruptedException, e.g. a commit timeout under exactly_once_v2, its stores
+        // wiped and restored to the last commit): nothing held in memory may outlive that. A model
+        // cached or applied in the aborted transaction would serve keys whose restored state has an
+        // older version; and with closed still set and the keys still pending, no training of this
+        // task would ever be applied again.
+        closed = false;
+        finished = new ConcurrentLinkedQueue<>();
+        pending.clear();
+        cache.clear();
         this.context = context;
         this.store = context.getStateStore(CarouselTopology.KEY_STATE_STORE);
         this.modelStore = context.getStateStore(CarouselTopology.MODEL_STORE);
@@ -198,9 +209,10 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         Retrainer.Job job = new Retrainer.Job(key, start, serving.model().copy(), serving.version(), series, new int[] {rows},
                 events.get(0).timestamp(), events.get(events.size() - 1).timestamp(),
                 retrain.wallClock() ? context.currentSystemTimeMs() : k.lastTimestamp);
+        ConcurrentLinkedQueue<Retrainer.Result> results = finished;
         trainers.submit(job, result -> {
             if (!closed) {
-                finished.add(result);
+                results.add(result);
             }
         });
         if (trainers.synchronous()) {

@@ -45,7 +45,8 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
     private final Set<String> pending = new HashSet<>();
     /** What this task published last per group: the global store may not have read it back yet. */
     private final Map<String, Served> lastPublished = new java.util.HashMap<>();
-    private final ConcurrentLinkedQueue<Retrainer.Result> finished = new ConcurrentLinkedQueue<>();
+    /** Replaced at each init: results of trainings submitted before a revive land in the old queue. */
+    private ConcurrentLinkedQueue<Retrainer.Result> finished = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
     GroupTrainer(StreamSettings settings, ModelSource models, Trainers trainers) {
@@ -69,6 +70,11 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
 
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
+        // init runs again on this instance when Kafka Streams revives the task (see ForecastProcessor.init):
+        // trainings submitted before it are dropped (their results land in the old queue), so none is pending
+        closed = false;
+        finished = new ConcurrentLinkedQueue<>();
+        pending.clear();
         this.context = context;
         samples = context.getStateStore(CarouselTopology.GROUP_HISTORY_STORE);
         groups = context.getStateStore(CarouselTopology.GROUP_STATE_STORE);
@@ -149,10 +155,11 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
                 ? LstmModel.init(serving.model().shape(), settings.seed() + serving.version() + 1)
                 : serving.model().copy();
         pending.add(group);
+        ConcurrentLinkedQueue<Retrainer.Result> results = finished;
         trainers.submit(new Retrainer.Job(group, start, serving.model().copy(), serving.version(), series, ends,
                 first, last, now), result -> {
                     if (!closed) {
-                        finished.add(result);
+                        results.add(result);
                     }
                 });
         if (trainers.synchronous()) {

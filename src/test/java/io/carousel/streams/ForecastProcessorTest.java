@@ -143,6 +143,36 @@ class ForecastProcessorTest {
     }
 
     @Test
+    void shouldTrainAgainAfterKafkaStreamsRevivesTheTaskOnTheSameProcessor() throws Exception {
+        // a revived task (closed dirty, e.g. after a commit timeout under exactly_once_v2) gets
+        // close() then init() on the same processor instance, its stores restored to the last commit
+        ForecastProcessor p = processor(Map.of("retrain.every-events", "150", "retrain.epochs", "40",
+                "retrain.seq-len", "16", "retrain.max-regression", "1000", "model.hidden", "8"), false);
+        for (int i = 0; i < 150; i++) {
+            p.process(event("k", T0 + i * 1000L, Math.sin(i / 5.0)));
+        }
+        p.close();
+        p.init(context); // before the first training finished: its result belongs to the old incarnation
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (trainers.completed() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        CapturedPunctuator apply = context.scheduledPunctuators().stream()
+                .filter(c -> c.getType() == PunctuationType.WALL_CLOCK_TIME && c.getInterval().equals(Duration.ofMillis(200)))
+                .reduce((a, b) -> b).orElseThrow();
+        apply.getPunctuator().punctuate(System.currentTimeMillis());
+        assertNull(models.get("k"), "a result of a training from before the revive is not applied");
+        p.process(event("k", T0 + 150_000L, Math.sin(30.0))); // still due: it schedules again
+        while (trainers.completed() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(2, trainers.completed());
+        apply.getPunctuator().punctuate(System.currentTimeMillis());
+        assertNotNull(models.get("k"), "the revived task applies its own trainings");
+        assertEquals(1, KeyState.deserialise(keyState.get("k")).modelVersion());
+    }
+
+    @Test
     void shouldScheduleKeysByWallClockIntervalFromItsPunctuator() throws Exception {
         ForecastProcessor p = processor(Map.of("retrain.every-events", "0", "retrain.interval", "PT1M", "retrain.clock", "wall",
                 "retrain.epochs", "1", "retrain.seq-len", "16", "retrain.max-regression", "1000", "model.hidden", "8"), true);
