@@ -13,8 +13,14 @@ import java.util.Arrays;
  * <p>Internally everything is time-major ([T][B][...]) so that one step of the whole batch is
  * contiguous. The instance owns its caches, sized for the largest batch and length seen so far;
  * repeated calls of the same size allocate nothing. Not thread-safe. The model's weights are read
- * at each call (a transposed copy for the forward product is refreshed then), so training the model
- * between calls is fine.
+ * at each call (copies laid out for the kernels are refreshed then), so training the model between
+ * calls is fine.
+ *
+ * <p>The products run through {@link Kernels} over row arrays, which the JIT vectorises: forward,
+ * {@code [W_ih | W_hh]^T} as D_in + H rows of 4H; backward, {@code W_hh} and {@code W_ih} as 4H rows,
+ * and the weight gradients accumulated transposed, as D_in + H rows of 4H, then written into the
+ * caller's buffer in its layout. Every sum keeps the order of the plain loops (per element: bias,
+ * then inputs, then h for the gates; batch rows in order, steps from the last, for the gradients).
  */
 public final class LstmBptt {
 
@@ -37,8 +43,15 @@ public final class LstmBptt {
     private final double[] dpre; // [4H] scratch
     private double[] dhNext;     // [B][H]
     private double[] dcNext;     // [B][H]
-    private final double[][] wIhT;
-    private final double[][] wHhT;
+    private final double[][][] wT;    // per layer [D_in + H][4H]: rows of W_ih^T, then of W_hh^T
+    private final double[][] biasSum; // per layer [4H]: bias_ih + bias_hh
+    private final double[][][] wIh;   // per layer [4H][D_in]: rows of W_ih (used for l > 0)
+    private final double[][][] wHh;   // per layer [4H][H]: rows of W_hh
+    private final double[][] gradT;   // [max D_in + H][4H]: one layer's dW_ih^T, then dW_hh^T
+    private final double[] gradB;     // [4H]: one layer's bias gradient
+    private final double[] gates;     // [4H] scratch
+    private final double[] xh;        // [max D_in + H] scratch: a step's input, then h_{t-1}
+    private final double[] dv;        // [max D_in, H] scratch: dL/dh_{t-1} or dL/dinput of one step
 
     public LstmBptt(LstmModel model) {
         this.model = model;
@@ -50,13 +63,24 @@ public final class LstmBptt {
         cs = new double[layers][];
         acts = new double[layers][];
         tcs = new double[layers][];
-        wIhT = new double[layers][];
-        wHhT = new double[layers][];
+        wT = new double[layers][][];
+        biasSum = new double[layers][gh];
+        wIh = new double[layers][][];
+        wHh = new double[layers][][];
+        int maxIn = 0;
         for (int l = 0; l < layers; l++) {
-            wIhT[l] = new double[shape.layerInput(l) * gh];
-            wHhT[l] = new double[hidden * gh];
+            int din = shape.layerInput(l);
+            maxIn = Math.max(maxIn, din);
+            wT[l] = Kernels.rows(din + hidden, gh);
+            wIh[l] = l > 0 ? Kernels.rows(gh, din) : null;
+            wHh[l] = Kernels.rows(gh, hidden);
         }
         dpre = new double[gh];
+        gradT = Kernels.rows(maxIn + hidden, gh);
+        gradB = new double[gh];
+        gates = new double[gh];
+        xh = new double[maxIn + hidden];
+        dv = new double[Math.max(maxIn, hidden)];
     }
 
     public LstmModel model() {
@@ -101,7 +125,7 @@ public final class LstmBptt {
     public void forward(double[] x, int batch, int steps, double[] h0, double[] c0,
                         double[] out, double[] hn, double[] cn) {
         ensure(batch, steps);
-        refreshTransposed();
+        refreshForward();
         int d = shape.inputSize();
         int h = hidden;
         for (int b = 0; b < batch; b++) {
@@ -109,8 +133,7 @@ public final class LstmBptt {
                 System.arraycopy(x, (b * steps + t) * d, xin, (t * batch + b) * d, d);
             }
         }
-        double[] p = model.params();
-        ParamLayout lay = model.layout();
+        double[] g = gates;
         for (int l = 0; l < shape.layers(); l++) {
             int layerBh = batch * h;
             if (h0 == null) {
@@ -126,8 +149,8 @@ public final class LstmBptt {
             double[] in = l == 0 ? xin : hs[l - 1];
             int inWidth = shape.layerInput(l);
             int inShift = l == 0 ? 0 : layerBh; // hs slot 0 is the initial state, outputs start at slot 1
-            int bIh = lay.biasIh(l);
-            int bHh = lay.biasHh(l);
+            double[][] w = wT[l];
+            double[] bias = biasSum[l];
             double[] a = acts[l];
             double[] hl = hs[l];
             double[] cl = cs[l];
@@ -135,23 +158,20 @@ public final class LstmBptt {
             for (int t = 0; t < steps; t++) {
                 for (int b = 0; b < batch; b++) {
                     int gOff = (t * batch + b) * gh;
-                    for (int r = 0; r < gh; r++) {
-                        a[gOff + r] = p[bIh + r] + p[bHh + r];
-                    }
-                    Kernels.axpyRows(a, gOff, wIhT[l], in, inShift + (t * batch + b) * inWidth, inWidth, gh);
                     int prev = (t * batch + b) * h; // slot t holds h_{t-1}
-                    Kernels.axpyRows(a, gOff, wHhT[l], hl, prev, h, gh);
+                    System.arraycopy(in, inShift + (t * batch + b) * inWidth, xh, 0, inWidth);
+                    System.arraycopy(hl, prev, xh, inWidth, h);
+                    System.arraycopy(bias, 0, g, 0, gh);
+                    Kernels.axpyRows(g, w, xh, inWidth + h, gh);
+                    Kernels.activateGates(g, h);
+                    System.arraycopy(g, 0, a, gOff, gh);
                     int next = ((t + 1) * batch + b) * h;
                     int tcOff = (t * batch + b) * h;
                     for (int j = 0; j < h; j++) {
-                        double ig = Activations.sigmoid(a[gOff + j]);
-                        double fg = Activations.sigmoid(a[gOff + h + j]);
-                        double gg = Activations.tanh(a[gOff + 2 * h + j]);
-                        double og = Activations.sigmoid(a[gOff + 3 * h + j]);
-                        a[gOff + j] = ig;
-                        a[gOff + h + j] = fg;
-                        a[gOff + 2 * h + j] = gg;
-                        a[gOff + 3 * h + j] = og;
+                        double ig = g[j];
+                        double fg = g[h + j];
+                        double gg = g[2 * h + j];
+                        double og = g[3 * h + j];
                         double c = fg * cl[prev + j] + ig * gg;
                         double tch = Activations.tanh(c);
                         cl[next + j] = c;
@@ -234,6 +254,7 @@ public final class LstmBptt {
 
     private void backward(int batch, int steps, double[] grad, double[] gradH0, double[] gradC0) {
         Arrays.fill(grad, 0.0);
+        refreshBackward();
         double[] p = model.params();
         ParamLayout lay = model.layout();
         int h = hidden;
@@ -273,17 +294,21 @@ public final class LstmBptt {
     }
 
     private void layerBackward(int l, int batch, int steps, double[] grad, double[] gradH0, double[] gradC0) {
-        double[] p = model.params();
         ParamLayout lay = model.layout();
         int h = hidden;
         int inWidth = shape.layerInput(l);
         double[] in = l == 0 ? xin : hs[l - 1];
         int inShift = l == 0 ? 0 : batch * h;
-        int wIh = lay.weightIh(l);
-        int wHh = lay.weightHh(l);
-        int bIh = lay.biasIh(l);
-        int bHh = lay.biasHh(l);
         double[] a = acts[l];
+        double[][] wi = wIh[l];
+        double[][] wh = wHh[l];
+        double[][] gT = gradT;
+        double[] gB = gradB;
+        int rowsT = inWidth + h;
+        for (int c = 0; c < rowsT; c++) {
+            Arrays.fill(gT[c], 0.0);
+        }
+        Arrays.fill(gB, 0.0);
         double[] hl = hs[l];
         double[] cl = cs[l];
         double[] tc = tcs[l];
@@ -314,31 +339,27 @@ public final class LstmBptt {
                     dp[3 * h + j] = dh * tch * og * (1.0 - og);
                     dcNext[bh + j] = dc * fg;
                 }
-                Arrays.fill(dhNext, bh, bh + h, 0.0);
-                int inOff = inShift + (t * batch + b) * inWidth;
-                for (int r = 0; r < gh; r++) {
-                    double g = dp[r];
-                    grad[bIh + r] += g;
-                    grad[bHh + r] += g;
-                    // dW_ih[r] += g * input; dW_hh[r] += g * h_{t-1}
-                    int wi = wIh + r * inWidth;
-                    for (int k = 0; k < inWidth; k++) {
-                        grad[wi + k] += g * in[inOff + k];
-                    }
-                    int wh = wHh + r * h;
-                    for (int k = 0; k < h; k++) {
-                        grad[wh + k] += g * hl[prev + k];
-                        dhNext[bh + k] += g * p[wh + k];
-                    }
-                    if (below) {
-                        int dx = (t * batch + b) * h;
-                        for (int k = 0; k < inWidth; k++) {
-                            dxBelow[dx + k] += g * p[wi + k];
-                        }
-                    }
+                // db += dp; dW_ih^T[k] += input[k] * dp; dW_hh^T[k] += h_{t-1}[k] * dp
+                Kernels.addTo(gB, dp, gh);
+                System.arraycopy(in, inShift + (t * batch + b) * inWidth, xh, 0, inWidth);
+                System.arraycopy(hl, prev, xh, inWidth, h);
+                Kernels.addOuter(gT, xh, dp, rowsT, gh);
+                // dL/dh_{t-1} = sum_r dp[r] W_hh[r]; dL/dinput = sum_r dp[r] W_ih[r]
+                Arrays.fill(dv, 0, h, 0.0);
+                Kernels.axpyRows(dv, wh, dp, gh, h);
+                System.arraycopy(dv, 0, dhNext, bh, h);
+                if (below) {
+                    Arrays.fill(dv, 0, inWidth, 0.0);
+                    Kernels.axpyRows(dv, wi, dp, gh, inWidth);
+                    System.arraycopy(dv, 0, dxBelow, (t * batch + b) * h, inWidth);
                 }
             }
         }
+        // grad was zeroed and this layer's slices are written only here: the sums are the same
+        Kernels.untransposeRows(gT, 0, gh, inWidth, grad, lay.weightIh(l));
+        Kernels.untransposeRows(gT, inWidth, gh, h, grad, lay.weightHh(l));
+        System.arraycopy(gB, 0, grad, lay.biasIh(l), gh);
+        System.arraycopy(gB, 0, grad, lay.biasHh(l), gh);
         int layerBh = batch * h;
         if (gradH0 != null) {
             System.arraycopy(dhNext, 0, gradH0, l * layerBh, layerBh);
@@ -348,12 +369,31 @@ public final class LstmBptt {
         }
     }
 
-    private void refreshTransposed() {
+    /** Copies the weights the forward pass reads: W^T rows and the summed biases. */
+    private void refreshForward() {
         double[] p = model.params();
         ParamLayout lay = model.layout();
         for (int l = 0; l < shape.layers(); l++) {
-            Kernels.transposeInto(p, lay.weightIh(l), gh, shape.layerInput(l), wIhT[l]);
-            Kernels.transposeInto(p, lay.weightHh(l), gh, hidden, wHhT[l]);
+            int din = shape.layerInput(l);
+            Kernels.transposeRows(p, lay.weightIh(l), gh, din, wT[l], 0);
+            Kernels.transposeRows(p, lay.weightHh(l), gh, hidden, wT[l], din);
+            int bIh = lay.biasIh(l);
+            int bHh = lay.biasHh(l);
+            for (int r = 0; r < gh; r++) {
+                biasSum[l][r] = p[bIh + r] + p[bHh + r];
+            }
+        }
+    }
+
+    /** Copies the weights the backward pass reads: W_hh and W_ih as rows (the forward's weights). */
+    private void refreshBackward() {
+        double[] p = model.params();
+        ParamLayout lay = model.layout();
+        for (int l = 0; l < shape.layers(); l++) {
+            if (wIh[l] != null) {
+                Kernels.copyRows(p, lay.weightIh(l), gh, shape.layerInput(l), wIh[l], 0);
+            }
+            Kernels.copyRows(p, lay.weightHh(l), gh, hidden, wHh[l], 0);
         }
     }
 }

@@ -3,9 +3,10 @@ package io.carousel.lstm;
 /**
  * One time step of a model for one key, the stream's hot path: allocates nothing per call.
  *
- * <p>The weights are copied once into a transposed, gate-contiguous layout ({@code W^T}, [D_in][4H])
- * so that the matrix-vector product is a sequence of axpy loops over 4H contiguous doubles, which
- * the JIT vectorises; the two bias vectors are summed once. A stepper is bound to the model's
+ * <p>The weights are copied once into a transposed, gate-contiguous layout: per layer, the rows of
+ * {@code [W_ih | W_hh]^T}, D_in + H separate arrays of 4H doubles, so that the matrix-vector product
+ * over the concatenated input {@code [x; h]} is a sequence of axpy loops over 4H contiguous doubles,
+ * which the JIT vectorises (see {@link Kernels}); the two bias vectors are summed once. A stepper is bound to the model's
  * weights at construction: build a new one when the weights change. Not thread-safe (it owns a
  * scratch buffer): one per thread.
  *
@@ -16,12 +17,12 @@ public final class LstmStepper {
 
     private final LstmShape shape;
     private final int hidden;
-    private final double[][] wIhT; // per layer [D_in][4H]
-    private final double[][] wHhT; // per layer [H][4H]
+    private final double[][][] wT; // per layer [D_in + H][4H]: rows of W_ih^T, then of W_hh^T
     private final double[][] bias; // per layer [4H] = bias_ih + bias_hh
     private final double[] headW; // [O][H]
     private final double[] headB; // [O]
     private final double[] gates; // scratch [4H]
+    private final double[] xh;    // scratch [max D_in + H]: a layer's input, then its h
 
     public LstmStepper(LstmModel model) {
         this.shape = model.shape();
@@ -30,12 +31,15 @@ public final class LstmStepper {
         double[] p = model.params();
         int gh = LstmModel.GATES * hidden;
         int layers = shape.layers();
-        wIhT = new double[layers][];
-        wHhT = new double[layers][];
+        wT = new double[layers][][];
         bias = new double[layers][gh];
+        int maxIn = 0;
         for (int l = 0; l < layers; l++) {
-            wIhT[l] = transpose(p, lay.weightIh(l), gh, shape.layerInput(l));
-            wHhT[l] = transpose(p, lay.weightHh(l), gh, hidden);
+            int din = shape.layerInput(l);
+            maxIn = Math.max(maxIn, din);
+            wT[l] = Kernels.rows(din + hidden, gh);
+            Kernels.transposeRows(p, lay.weightIh(l), gh, din, wT[l], 0);
+            Kernels.transposeRows(p, lay.weightHh(l), gh, hidden, wT[l], din);
             for (int r = 0; r < gh; r++) {
                 bias[l][r] = p[lay.biasIh(l) + r] + p[lay.biasHh(l) + r];
             }
@@ -43,12 +47,7 @@ public final class LstmStepper {
         headW = java.util.Arrays.copyOfRange(p, lay.headWeight(), lay.headWeight() + shape.outputSize() * hidden);
         headB = java.util.Arrays.copyOfRange(p, lay.headBias(), lay.headBias() + shape.outputSize());
         gates = new double[gh];
-    }
-
-    private static double[] transpose(double[] src, int offset, int rows, int cols) {
-        double[] t = new double[rows * cols];
-        Kernels.transposeInto(src, offset, rows, cols, t);
-        return t;
+        xh = new double[maxIn + hidden];
     }
 
     public LstmShape shape() {
@@ -68,19 +67,22 @@ public final class LstmStepper {
         int cBase = sOff + shape.layers() * h;
         double[] g = gates;
         for (int l = 0; l < shape.layers(); l++) {
-            System.arraycopy(bias[l], 0, g, 0, gh);
+            int din = shape.layerInput(l);
+            int hOff = sOff + l * h;
+            int cOff = cBase + l * h;
             // input: layer 0 reads x, layer l > 0 reads the new h of layer l-1 (already in state)
             double[] in = l == 0 ? x : state;
             int inOff = l == 0 ? xOff : sOff + (l - 1) * h;
-            Kernels.axpyRows(g, 0, wIhT[l], in, inOff, shape.layerInput(l), gh);
-            Kernels.axpyRows(g, 0, wHhT[l], state, sOff + l * h, h, gh);
-            int hOff = sOff + l * h;
-            int cOff = cBase + l * h;
+            System.arraycopy(in, inOff, xh, 0, din);
+            System.arraycopy(state, hOff, xh, din, h);
+            System.arraycopy(bias[l], 0, g, 0, gh);
+            Kernels.axpyRows(g, wT[l], xh, din + h, gh);
+            Kernels.activateGates(g, h);
             for (int j = 0; j < h; j++) {
-                double ig = Activations.sigmoid(g[j]);
-                double fg = Activations.sigmoid(g[h + j]);
-                double gg = Activations.tanh(g[2 * h + j]);
-                double og = Activations.sigmoid(g[3 * h + j]);
+                double ig = g[j];
+                double fg = g[h + j];
+                double gg = g[2 * h + j];
+                double og = g[3 * h + j];
                 double c = fg * state[cOff + j] + ig * gg;
                 state[cOff + j] = c;
                 state[hOff + j] = og * Activations.tanh(c);
