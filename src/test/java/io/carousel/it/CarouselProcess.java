@@ -49,6 +49,11 @@ final class CarouselProcess implements AutoCloseable {
 
     /** Starts {@code run} with every entry of {@code sets} as a {@code --set key=value}. */
     static CarouselProcess start(String name, Path log, List<String> sets) {
+        return start(name, log, sets, java.util.Map.of());
+    }
+
+    /** As {@link #start(String, Path, List)}, with {@code env} added to the process's environment. */
+    static CarouselProcess start(String name, Path log, List<String> sets, java.util.Map<String, String> env) {
         if (!Files.isRegularFile(JAR)) {
             throw new IllegalStateException(JAR + " does not exist: the integration tests need `mvn package` first");
         }
@@ -64,8 +69,11 @@ final class CarouselProcess implements AutoCloseable {
         }
         try {
             Files.createDirectories(log.getParent());
-            Process p = new ProcessBuilder(cmd).directory(BASEDIR.toFile()).redirectErrorStream(true)
-                    .redirectOutput(log.toFile()).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).directory(BASEDIR.toFile()).redirectErrorStream(true)
+                    .redirectOutput(log.toFile());
+            pb.environment().keySet().removeIf(k -> k.startsWith(io.carousel.config.CarouselConfig.ENV_PREFIX));
+            pb.environment().putAll(env);
+            Process p = pb.start();
             LIVE.add(p);
             p.onExit().thenRun(() -> LIVE.remove(p));
             return new CarouselProcess(name, log, p);
