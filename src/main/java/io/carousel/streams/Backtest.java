@@ -36,9 +36,12 @@ public final class Backtest implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What one event produced: its enriched record's {@code carousel} fields, or why it was dead-lettered. */
+    /**
+     * What one event produced: its enriched record's {@code carousel} fields, or why it was dead-lettered.
+     * {@code warm} is false during the key's warm-up, when nothing is flagged.
+     */
     public record Result(String rejection, double forecast, double score, boolean anomaly, double nextForecast,
-                         double lower, double upper, long modelVersion) {
+                         double lower, double upper, long modelVersion, boolean warm) {
         public boolean rejected() {
             return rejection != null;
         }
@@ -113,7 +116,8 @@ public final class Backtest implements AutoCloseable {
         try {
             JsonNode c = JSON.readTree(out).get("carousel");
             return new Result(null, number(c, "forecast"), c.get("anomalyScore").asDouble(), c.get("anomaly").asBoolean(),
-                    number(c, "nextForecast"), number(c, "lower"), number(c, "upper"), c.get("modelVersion").asLong());
+                    number(c, "nextForecast"), number(c, "lower"), number(c, "upper"), c.get("modelVersion").asLong(),
+                    c.get("warm").asBoolean());
         } catch (IOException e) {
             throw new UncheckedIOException("unreadable enriched record", e);
         }
@@ -123,7 +127,7 @@ public final class Backtest implements AutoCloseable {
         String reason = header(dead, DeadLetters.REASON);
         String message = header(dead, DeadLetters.MESSAGE);
         String why = reason == null ? String.valueOf(message) : reason + (message == null ? "" : ": " + message);
-        return new Result(why, Double.NaN, Double.NaN, false, Double.NaN, Double.NaN, Double.NaN, -1);
+        return new Result(why, Double.NaN, Double.NaN, false, Double.NaN, Double.NaN, Double.NaN, -1, false);
     }
 
     private static String header(TestRecord<byte[], byte[]> r, String name) {
