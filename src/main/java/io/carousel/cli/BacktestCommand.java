@@ -69,10 +69,14 @@ final class BacktestCommand implements Callable<Integer> {
         long flagged = 0;
         Map<String, Interval> intervals = new HashMap<>();
         Path partial = output == null ? null : output.resolveSibling(output.getFileName() + ".partial");
-        try (Writer w = open(partial); Backtest bt = new Backtest(cfg)) {
+        Progress.Where where = Progress.where(Progress.Terminal.system(), output == null);
+        Progress progress = where == Progress.Where.NONE ? Progress.off()
+                : new Progress(where == Progress.Where.OUT ? spec.commandLine().getOut() : err, csv.countLines(), System::nanoTime);
+        try (Progress bar = progress; Writer w = open(partial); Backtest bt = new Backtest(cfg)) {
             w.write(HEADER + (csv.hasLabel() ? "," + EventCsv.LABEL : "") + "\n");
             EventCsv.Reader reader = csv.reader(skipBad);
             while (true) {
+                bar.update(rows + skipped);
                 EventCsv.Row row;
                 try {
                     row = reader.next();
@@ -81,6 +85,7 @@ final class BacktestCommand implements Callable<Integer> {
                         throw e;
                     }
                     skipped++;
+                    bar.clear();
                     err.println("carousel: skipped " + e.getMessage());
                     continue;
                 }
@@ -94,6 +99,7 @@ final class BacktestCommand implements Callable<Integer> {
                         throw new IllegalArgumentException(msg + " (--skip-bad to go on past such rows)");
                     }
                     skipped++;
+                    bar.clear();
                     err.println("carousel: skipped " + msg);
                     continue;
                 }

@@ -163,6 +163,27 @@ final class EventCsv {
         return n;
     }
 
+    /**
+     * The number of non-blank lines after the header, without checking them: a cheap total for a
+     * progress bar (each such line is a row, good or bad). 0 if the file cannot be read.
+     */
+    long countLines() {
+        long n = 0;
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            if (r.readLine() == null) {
+                return 0;
+            }
+            for (String text; (text = r.readLine()) != null; ) {
+                if (!text.isBlank()) {
+                    n++;
+                }
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return 0;
+        }
+        return n;
+    }
+
     /** Whether the file has a ground-truth column ({@value #LABEL}). */
     boolean hasLabel() {
         return labelCol >= 0;

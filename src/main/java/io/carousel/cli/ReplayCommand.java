@@ -115,10 +115,13 @@ final class ReplayCommand implements Callable<Integer> {
         } catch (KafkaException e) {
             return fail(err, "cannot create a producer for " + bootstrap + ": " + RunCommand.describe(e));
         }
-        try {
+        Progress progress = Progress.where(Progress.Terminal.system(), false) == Progress.Where.OUT
+                ? new Progress(out, rows, System::nanoTime) : Progress.off();
+        try (Progress bar = progress) {
             long start = System.nanoTime();
             EventCsv.Reader reader = csv.reader();
             for (EventCsv.Row row; (row = reader.next()) != null && failure.get() == null; ) {
+                bar.update(sent);
                 if (rate > 0) {
                     pace(start + (long) (sent * 1e9 / rate));
                 }
