@@ -24,7 +24,7 @@ final class Charts {
     static final double VALUE_TOP = 18;
     static final double VALUE_H = 250;
     static final double SCORE_TOP = VALUE_TOP + VALUE_H + 22;
-    static final double SCORE_H = 96;
+    static final double SCORE_H = 110;
     static final double HEIGHT = SCORE_TOP + SCORE_H + 24;
 
     static final String VALUE = "#1f5f99";
