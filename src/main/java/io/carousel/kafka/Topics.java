@@ -57,6 +57,11 @@ public final class Topics {
         }
     }
 
+    /** The partition count of an existing topic. */
+    public static int partitions(Admin admin, String topic) {
+        return await(admin.describeTopics(List.of(topic)).allTopicNames(), "describe topic " + topic).get(topic).partitions().size();
+    }
+
     private static void warnOnPartitionMismatch(Admin admin, Map<String, Integer> wanted, List<String> names) {
         Map<String, TopicDescription> found = await(admin.describeTopics(names).allTopicNames(), "describe topics " + names);
         found.forEach((name, description) -> {

@@ -48,7 +48,14 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
     private final ConcurrentLinkedQueue<Retrainer.Result> finished = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
+    private final Telemetry telemetry;
+
     GroupTrainer(StreamSettings settings, ModelSource models, Trainers trainers) {
+        this(settings, models, trainers, Telemetry.NONE);
+    }
+
+    GroupTrainer(StreamSettings settings, ModelSource models, Trainers trainers, Telemetry telemetry) {
+        this.telemetry = telemetry;
         this.settings = settings;
         this.retrain = settings.retrain();
         this.models = models;
@@ -149,8 +156,10 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
                 ? LstmModel.init(serving.model().shape(), settings.seed() + serving.version() + 1)
                 : serving.model().copy();
         pending.add(group);
+        telemetry.retrainStarted(group);
         trainers.submit(new Retrainer.Job(group, start, serving.model().copy(), serving.version(), series, ends,
                 first, last, now), result -> {
+                    telemetry.retrainFinished(group, result.accepted(), result.nanos());
                     if (!closed) {
                         finished.add(result);
                     }

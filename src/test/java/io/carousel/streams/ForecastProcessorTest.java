@@ -48,6 +48,7 @@ class ForecastProcessorTest {
         keyState = store(CarouselTopology.KEY_STATE_STORE, Serdes.String());
         KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> history = store(CarouselTopology.HISTORY_STORE, Serdes.Bytes());
         models = store(CarouselTopology.MODEL_STORE, Serdes.String());
+        store(CarouselTopology.MODEL_VERSIONS_STORE, Serdes.Bytes());
         trainers = new Trainers(s.retrain());
         ForecastProcessor p = new ForecastProcessor(s, ModelSource.from(s), trainers, new GroupModels());
         p.init(context);
