@@ -30,7 +30,7 @@ final class DemoCommand implements Callable<Integer> {
     /** Demo settings, applied before the file's and --set's (which win). */
     static final List<String> DEMO = List.of(
             "embedded.port=0", "embedded.dir=data/demo/kafka", "state.dir=data/demo/state", "application.id=carousel-demo",
-            "anomaly.warmup-events=150", "retrain.every-events=400", "retrain.epochs=10", "history.max-events=1000",
+            "anomaly.warmup-events=150", "retrain.every-events=400", "retrain.epochs=20", "history.max-events=1000",
             "commit.interval.ms=200");
 
     @Mixin

@@ -66,7 +66,7 @@ final class DemoGenerator implements Runnable {
     double value(int i, long t, boolean[] injected) {
         double day = 2 * Math.PI * t / PERIOD;
         double v = base[i] + amplitude[i] * Math.sin(day + phase[i]) + 0.3 * amplitude[i] * Math.sin(3 * day + phase[i])
-                + 0.002 * t * (i % 3 - 1) + 0.15 * amplitude[i] * random.nextGaussian() * 0.3;
+                + 0.002 * t * (i % 3 - 1) + 0.12 * amplitude[i] * random.nextGaussian();
         injected[0] = false;
         if (shiftLeft[i] > 0) {
             shiftLeft[i]--;

@@ -1,6 +1,5 @@
 package io.carousel.http;
 
-import io.carousel.streams.CarouselTopology;
 import io.carousel.streams.Telemetry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -107,12 +106,25 @@ public final class CarouselMetrics implements Telemetry, AutoCloseable {
         });
         kafka = new KafkaStreamsMetrics(streams, List.of(), refresher, Duration.ofSeconds(10));
         kafka.bindTo(registry);
-        Gauge.builder("carousel.keys", service, s -> s.storeEntries(CarouselTopology.KEY_STATE_STORE))
-                .description("Keys held by this instance's active tasks (approximate)").register(registry);
+        Gauge.builder("carousel.keys", service, s -> keys(s))
+                .description("Keys held by this instance's active tasks").register(registry);
         for (String store : QueryService.STORES) {
             Gauge.builder("carousel.store.entries", service, s -> s.storeEntries(store)).tag("store", store)
-                    .description("Entries of a state store over this instance's active tasks (approximate)").register(registry);
+                    .description("Entries of a state store over this instance's active tasks (RocksDB's estimate)").register(registry);
         }
+    }
+
+    private long keysAt;
+    private double keys = Double.NaN;
+
+    /** The key count, counted at most every 10 s: it walks the key-state store. */
+    private synchronized double keys(QueryService s) {
+        long now = System.nanoTime();
+        if (Double.isNaN(keys) || now - keysAt > 10_000_000_000L) {
+            keys = s.keyCount();
+            keysAt = now;
+        }
+        return keys;
     }
 
     public String scrape() {

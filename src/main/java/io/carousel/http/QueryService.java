@@ -276,12 +276,31 @@ public final class QueryService {
         return Arrays.compareUnsigned(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Approximate entries of one of the key-partitioned stores over this instance's active tasks, for metrics. */
+    /** Entries of one of the key-partitioned stores over this instance's active tasks, as RocksDB estimates them, for metrics. */
     public long storeEntries(String name) {
         long n = 0;
         for (int p : metadata.localPartitions()) {
             try {
                 n += this.<Object>store(name, p).approximateNumEntries();
+            } catch (NotAvailable | InvalidStateStoreException e) {
+                // moving: counted where it lands
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The keys held by this instance's active tasks, counted (RocksDB's estimate counts every
+     * overwrite still in a memtable, and a key's state is overwritten at each of its events).
+     */
+    public long keyCount() {
+        long n = 0;
+        for (int p : metadata.localPartitions()) {
+            try (KeyValueIterator<String, byte[]> it = this.<String>store(CarouselTopology.KEY_STATE_STORE, p).all()) {
+                while (it.hasNext()) {
+                    it.next();
+                    n++;
+                }
             } catch (NotAvailable | InvalidStateStoreException e) {
                 // moving: counted where it lands
             }

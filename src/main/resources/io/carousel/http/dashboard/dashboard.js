@@ -249,6 +249,7 @@
       width,
       height: 360,
       scales: { x: { time: true } },
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
       series: [
         {},
         { label: "value", stroke: "#1d2430", width: 1.5 },
