@@ -239,11 +239,13 @@ final class Api {
     private Response keys(Request r, Map<String, String> q) {
         String prefix = q.getOrDefault("prefix", "");
         boolean anomalous = boolParam(q, "anomalous", false);
-        int limit = intParam(q, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+        boolean localOnly = "local".equals(q.get(LOCAL));
+        // one more than a page from each instance: whether there is a next page
+        int limit = intParam(q, "limit", DEFAULT_LIMIT, 1, localOnly ? MAX_LIMIT + 1 : MAX_LIMIT);
         String after = q.get("after");
         QueryService s = service();
-        QueryService.KeyPage local = s.localKeys(prefix, anomalous, after, limit);
-        if ("local".equals(q.get(LOCAL))) {
+        QueryService.KeyPage local = s.localKeys(prefix, anomalous, after, localOnly ? limit : limit + 1);
+        if (localOnly) {
             ObjectNode n = Views.JSON.createObjectNode();
             ArrayNode keys = n.putArray("keys");
             local.keys().forEach(k -> keys.add(Views.keySummary(k)));
@@ -252,8 +254,9 @@ final class Api {
         }
         List<JsonNode> pages = new java.util.ArrayList<>();
         Set<Integer> answered = new HashSet<>(local.partitions());
+        String remote = localQuery(q, limit);
         for (HostInfo h : metadata.get().others(CarouselTopology.KEY_STATE_STORE)) {
-            JsonNode page = forwarder.get(h, r.rawPath() + "?" + withLocal(r.rawQuery()), metadata.get().self());
+            JsonNode page = forwarder.get(h, r.rawPath() + "?" + remote, metadata.get().self());
             if (page == null) {
                 return Response.unavailable("instance " + h + " did not answer");
             }
@@ -283,7 +286,8 @@ final class Api {
 
     private Response models(Request r, Map<String, String> q) {
         String prefix = q.getOrDefault("prefix", "");
-        int limit = intParam(q, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+        boolean localOnly = "local".equals(q.get(LOCAL));
+        int limit = intParam(q, "limit", DEFAULT_LIMIT, 1, localOnly ? MAX_LIMIT + 1 : MAX_LIMIT);
         String after = q.get("after");
         QueryService s = service();
         ObjectNode n = Views.JSON.createObjectNode();
@@ -294,8 +298,8 @@ final class Api {
             n.putNull("next");
             return Response.json(200, n);
         }
-        QueryService.ModelPage local = s.localModels(prefix, after, limit);
-        if ("local".equals(q.get(LOCAL))) {
+        QueryService.ModelPage local = s.localModels(prefix, after, localOnly ? limit : limit + 1);
+        if (localOnly) {
             local.models().forEach(mv -> models.add(Views.modelSummary(mv)));
             partitions(n, local.partitions());
             return Response.json(200, n);
@@ -303,8 +307,9 @@ final class Api {
         List<JsonNode> all = new java.util.ArrayList<>();
         local.models().forEach(mv -> all.add(Views.modelSummary(mv)));
         Set<Integer> answered = new HashSet<>(local.partitions());
+        String remote = localQuery(q, limit);
         for (HostInfo h : metadata.get().others(CarouselTopology.KEY_STATE_STORE)) {
-            JsonNode page = forwarder.get(h, r.rawPath() + "?" + withLocal(r.rawQuery()), metadata.get().self());
+            JsonNode page = forwarder.get(h, r.rawPath() + "?" + remote, metadata.get().self());
             if (page == null) {
                 return Response.unavailable("instance " + h + " did not answer");
             }
@@ -327,8 +332,19 @@ final class Api {
         return Response.json(200, n);
     }
 
-    private static String withLocal(String rawQuery) {
-        return (rawQuery == null || rawQuery.isEmpty() ? "" : rawQuery + "&") + LOCAL + "=local";
+    /** The query another instance answers for its own partitions: the same filters, one more than a page. */
+    private static String localQuery(Map<String, String> q, int limit) {
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<String, String> e : q.entrySet()) {
+            if (!e.getKey().equals("limit") && !e.getKey().equals(LOCAL)) {
+                b.append(enc(e.getKey())).append('=').append(enc(e.getValue())).append('&');
+            }
+        }
+        return b.append("limit=").append(limit + 1).append('&').append(LOCAL).append("=local").toString();
+    }
+
+    private static String enc(String s) {
+        return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
     private static void partitions(ObjectNode n, Set<Integer> partitions) {
