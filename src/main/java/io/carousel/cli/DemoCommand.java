@@ -72,8 +72,7 @@ final class DemoCommand implements Callable<Integer> {
                 t = new Thread(g, "carousel-demo-generator");
                 t.setDaemon(true);
                 t.start();
-                out.println("demo         " + sensors + " sensors, an event each every " + tickMs + " ms; open "
-                        + server.url());
+                out.println("demo         " + sensors + " sensors, an event each every " + tickMs + " ms");
                 out.flush();
             }
 
