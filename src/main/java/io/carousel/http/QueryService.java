@@ -103,8 +103,15 @@ public final class QueryService {
         if (s == null) {
             return Optional.empty();
         }
-        byte[] model = perKeyModels() ? this.<String>store(CarouselTopology.MODEL_STORE, partition).get(key) : null;
-        return Optional.of(queries.rollout(key, s, model, horizon));
+        byte[] model;
+        if (perKeyModels()) {
+            model = this.<String>store(CarouselTopology.MODEL_STORE, partition).get(key);
+        } else {
+            String group = KeyQueries.group(s);
+            model = group == null ? null : globalModels().get(group);
+        }
+        ReadOnlyKeyValueStore<Bytes, byte[]> history = store(CarouselTopology.HISTORY_STORE, partition);
+        return Optional.of(queries.rollout(key, s, model, () -> queries.history(history, key, s, Long.MIN_VALUE), horizon));
     }
 
     /** The key's recent events (value, forecast band, flag), after {@code since}, at most the newest {@code limit}. */
@@ -175,14 +182,17 @@ public final class QueryService {
     }
 
     /** The group models every instance serves (model.scope=group or global), from the global store. */
-    public List<ModelView> groupModels() {
-        ReadOnlyKeyValueStore<String, byte[]> global;
+    private ReadOnlyKeyValueStore<String, byte[]> globalModels() {
         try {
-            global = streams.store(StoreQueryParameters.fromNameAndType(CarouselTopology.GROUP_MODEL_STORE,
+            return streams.store(StoreQueryParameters.fromNameAndType(CarouselTopology.GROUP_MODEL_STORE,
                     QueryableStoreTypes.keyValueStore()));
         } catch (InvalidStateStoreException e) {
             throw new NotAvailable("the group model store is not available: " + e.getMessage(), e);
         }
+    }
+
+    public List<ModelView> groupModels() {
+        ReadOnlyKeyValueStore<String, byte[]> global = globalModels();
         List<ModelView> out = new ArrayList<>();
         try (KeyValueIterator<String, byte[]> it = global.all()) {
             while (it.hasNext()) {

@@ -136,6 +136,7 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         long seq = k.count;
         forecaster.process(k, e.timestamp(), e.features(), outcome);
         history.append(key, seq, e.timestamp(), outcome.anomaly, e.features(), outcome.forecast(0), outcome.expectedHalfWidth);
+        k.group = e.group();
         if (outcome.anomaly) {
             k.anomalies++;
             k.lastAnomalyAt = e.timestamp();

@@ -53,7 +53,7 @@ public final class KeyQueries {
         double w = scorer.intervalHalfWidth(k.score, 0);
         double f = k.count == 0 ? Double.NaN : k.forecast[0];
         long step = Math.round(k.meanInterval);
-        return new KeyView(key, perKeyModels() ? key : null, k.last.clone(), k.lastTimestamp, f, f - w, f + w,
+        return new KeyView(key, perKeyModels() ? key : k.group, k.last.clone(), k.lastTimestamp, f, f - w, f + w,
                 step > 0 ? k.lastTimestamp + step : -1, k.lastScore, k.anomalous(), k.anomalies, k.lastAnomalyAt,
                 scorer.threshold(k.score), k.falsePositives, k.missedAnomalies, k.count, k.modelVersion,
                 k.forecastFromModel ? "lstm" : "persistence", scorer.isWarm(k.score), k.lastControlOffset);
@@ -62,6 +62,11 @@ public final class KeyQueries {
     /** The offset of the last control record the key's task applied to it (-1: none). */
     public static long controlOffset(byte[] state) {
         return KeyState.deserialise(state).lastControlOffset;
+    }
+
+    /** The key's model group (null with per-key models). */
+    public static String group(byte[] state) {
+        return KeyState.deserialise(state).group;
     }
 
     /** The key's stored history since {@code since} (exclusive), within the retention. */
@@ -77,14 +82,28 @@ public final class KeyQueries {
      * held at their last values), as the forecasts topic does with {@code forecast.horizon}. The
      * interval widens as sqrt(step), as there. With an untrained model every step is the last value.
      *
+     * <p>A group's model may have moved on since the key's last event (the global store keeps only
+     * the newest version): then the roll-out starts from the key's state re-warmed under the new
+     * weights from its history, as the key's next event would.
+     *
      * @param modelRecord the serving model's stored record (model store or group store), or null
      *                    when the key serves the initial model
+     * @param history     the key's history, read only when a re-warm is needed
      */
-    public Rollout rollout(String key, byte[] state, byte[] modelRecord, int steps) {
+    public Rollout rollout(String key, byte[] state, byte[] modelRecord,
+                           java.util.function.Supplier<List<History.Event>> history, int steps) {
         KeyState k = KeyState.deserialise(state);
-        Served served = modelRecord == null || k.modelVersion <= models.version()
-                ? Served.of(models.model(), models.version(), settings)
-                : Served.of(ModelRecords.decode(key, modelRecord), k.modelVersion, settings);
+        Served served;
+        if (modelRecord == null) {
+            served = Served.of(models.model(), models.version(), settings);
+        } else {
+            LstmModel m = ModelRecords.decode(key, modelRecord);
+            served = Served.of(m, ModelRecords.version(m), settings);
+            if (served.version() != k.modelVersion) {
+                new KeyForecaster(settings, models.model(), models.version())
+                        .rewarm(k, history.get(), served, ModelRecords.valLoss(m));
+            }
+        }
         boolean trained = k.forecastFromModel && served.version() > 0;
         int o = settings.outputs();
         int f = settings.featureCount();

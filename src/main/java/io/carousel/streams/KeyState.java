@@ -22,8 +22,8 @@ public final class KeyState {
      */
     static final byte FORMAT = 2;
     static final byte FORMAT_1 = 1;
-    /** Bytes format 2 adds to format 1. */
-    static final int FORMAT_2_EXTRA = 6 * 8;
+    /** Bytes format 2 adds to format 1, for a key without a group. */
+    static final int FORMAT_2_EXTRA = 6 * 8 + 2;
     /** A key is "anomalous" while one of its last this many events was flagged. */
     public static final long ANOMALOUS_EVENTS = 100;
 
@@ -51,6 +51,7 @@ public final class KeyState {
     long falsePositives;     // feedback: flagged events marked as not anomalous
     long missedAnomalies;    // feedback: unflagged events marked as anomalous
     long lastControlOffset = -1; // offset of the last control record applied to the key (its partition's)
+    String group;            // the key's model group (model.scope=group or global); null with per-key models
 
     KeyState(int features, int outputs, int stateSize, ScoreState score) {
         last = new double[features];
@@ -106,6 +107,15 @@ public final class KeyState {
         return lastControlOffset;
     }
 
+    /** The key's model group, or null with per-key models. */
+    public String group() {
+        return group;
+    }
+
+    private byte[] groupBytes() {
+        return group == null ? new byte[0] : group.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** True while one of the key's last {@link #ANOMALOUS_EVENTS} events is flagged. */
     public boolean anomalous() {
         return lastAnomalyAt >= 0 && count - lastAnomalyCount < ANOMALOUS_EVENTS;
@@ -114,7 +124,7 @@ public final class KeyState {
     /** Bytes of the serialised form. */
     public int serialisedSize() {
         return 1 + 8 + 8 + 8 + 8 + 2 + 2 + 4 + 8 * (3 * last.length + forecast.length) + 1 + 4 * hc.length
-                + score.byteSize() + 8 + 5 * 8 + FORMAT_2_EXTRA;
+                + score.byteSize() + 8 + 5 * 8 + FORMAT_2_EXTRA + groupBytes().length;
     }
 
     public byte[] serialise() {
@@ -135,6 +145,8 @@ public final class KeyState {
         b.putLong(eventsSinceTrain).putLong(lastTrainedAt).putDouble(trainMse).putDouble(driftSum).putDouble(driftMin);
         b.putLong(anomalies).putLong(lastAnomalyAt).putLong(lastAnomalyCount).putLong(falsePositives)
                 .putLong(missedAnomalies).putLong(lastControlOffset);
+        byte[] g = groupBytes();
+        b.putShort((short) g.length).put(g);
         return b.array();
     }
 
@@ -180,6 +192,9 @@ public final class KeyState {
             k.falsePositives = b.getLong();
             k.missedAnomalies = b.getLong();
             k.lastControlOffset = b.getLong();
+            byte[] g = new byte[Short.toUnsignedInt(b.getShort())];
+            b.get(g);
+            k.group = g.length == 0 ? null : new String(g, java.nio.charset.StandardCharsets.UTF_8);
         }
         if (b.hasRemaining()) {
             throw new IllegalArgumentException("key state has " + b.remaining() + " trailing bytes");

@@ -53,7 +53,7 @@ class KeyStateTest {
     void shouldTakeThisManyBytesPerKeyAtHidden32() {
         // one feature, one output, 1 layer of 32: h and c as floats dominate
         int bytes = new KeyState(1, 1, 2 * 32, ScoreState.initial(1)).serialisedSize();
-        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40 + 48, bytes);
+        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40 + 50, bytes);
     }
 
     @Test
@@ -66,6 +66,7 @@ class KeyStateTest {
         k.falsePositives = 2;
         k.missedAnomalies = 1;
         k.lastControlOffset = 42;
+        k.group = "pumps-é";
         byte[] bytes = k.serialise();
         assertEquals(KeyState.FORMAT, bytes[0]);
         KeyState back = KeyState.deserialise(bytes);
@@ -75,6 +76,7 @@ class KeyStateTest {
         assertEquals(2, back.falsePositives());
         assertEquals(1, back.missedAnomalies());
         assertEquals(42, back.lastControlOffset());
+        assertEquals("pumps-é", back.group());
         assertEquals(true, back.anomalous(), "flagged 50 events ago");
         back.count = 550;
         assertEquals(false, back.anomalous(), "flagged " + KeyState.ANOMALOUS_EVENTS + " events ago");
