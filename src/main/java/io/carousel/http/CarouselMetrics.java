@@ -141,7 +141,9 @@ public final class CarouselMetrics implements Telemetry, AutoCloseable {
         if (anomaly) {
             anomalies.increment();
         }
-        stats(model).error(absError);
+        ModelStats st = stats(model);
+        st.error(absError);
+        st.version = version;
     }
 
     @Override

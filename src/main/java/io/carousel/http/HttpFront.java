@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The JDK's built-in HTTP server (module jdk.httpserver) in front of {@link Api} and the
- * dashboard's files. Chosen over Javalin or Jetty because Kafka's own dependencies already bring
- * a Jetty of their own version: a second one would be a conflict to manage, for an API of a
- * dozen routes that needs no more than this. Handlers run on a small pool of their own (the
+ * dashboard's files. Chosen over Javalin because it adds no dependency at all: Javalin would bring
+ * Jetty and the Kotlin standard library into a jar that already carries Kafka's broker, and their
+ * Jackson and SLF4J versions to reconcile with Kafka's and ours, for an API of a dozen routes
+ * that needs no more than this. Handlers run on a small pool of their own (the
  * server's default would run them all on its one dispatcher thread, and a forwarded request
  * would block every other); the pool is bounded so a flood of requests queues instead of
  * starving the stream threads of the 2 cores.
