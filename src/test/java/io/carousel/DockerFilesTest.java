@@ -85,6 +85,7 @@ class DockerFilesTest {
         created.add(models.group(1));
         Set<String> expected = new LinkedHashSet<>(CarouselApp.topics(c).keySet());
         expected.add(c.topicModels());
+        expected.add(c.topicControl());
         assertEquals(expected, created);
         assertTrue(script.contains("--partitions " + c.topicPartitions()), "partitions as configured: " + script);
     }

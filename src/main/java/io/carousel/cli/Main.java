@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code java -jar carousel.jar <command>}: wires the subcommands, maps errors to one-line messages. */
 @Command(name = "carousel", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Streaming time-series forecasting and anomaly scoring with per-key LSTM state on Kafka Streams.",
-        subcommands = {RunCommand.class, ReplayCommand.class, BacktestCommand.class, ModelCommand.class, SizingCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, DemoCommand.class, ReplayCommand.class, BacktestCommand.class, ModelCommand.class,
+            SizingCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

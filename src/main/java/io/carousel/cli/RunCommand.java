@@ -2,6 +2,7 @@ package io.carousel.cli;
 
 import io.carousel.config.CarouselConfig;
 import io.carousel.kafka.EmbeddedKafkaException;
+import io.carousel.http.CarouselServer;
 import io.carousel.streams.CarouselApp;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationHandler;
@@ -31,6 +32,7 @@ import picocli.CommandLine.Spec;
         description = {"Run the processor: events in; enriched events, forecasts, anomalies and dead letters out.",
             "With bootstrap.servers empty (the default) it starts an embedded single-node Kafka broker on "
                 + "127.0.0.1:<embedded.port> first, keeping its data in embedded.dir.",
+            "Serves the query API, /metrics and the dashboard on http.host:http.port.",
             "Stops cleanly on SIGTERM or Ctrl-C."})
 final class RunCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
@@ -43,13 +45,24 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        CarouselConfig cfg = config.load();
+        return serve(config.load(), spec.commandLine().getOut(), spec.commandLine().getErr(), null);
+    }
 
-        CarouselApp app;
+    /** What {@code demo} adds to a run: started once Kafka Streams runs, stopped before it closes. */
+    interface Extra {
+        void start(CarouselServer server);
+
+        void stop();
+    }
+
+    /**
+     * Runs Carousel with its HTTP surface until SIGTERM or Ctrl-C (0) or until Kafka Streams fails
+     * (1); {@code extra} (may be null) runs beside it.
+     */
+    static int serve(CarouselConfig cfg, PrintWriter out, PrintWriter err, Extra extra) throws InterruptedException {
+        CarouselServer server;
         try {
-            app = CarouselApp.prepare(cfg, step -> {
+            server = CarouselServer.prepare(cfg, step -> {
                 out.println(step + "...");
                 out.flush();
             });
@@ -63,13 +76,18 @@ final class RunCommand implements Callable<Integer> {
         } catch (IllegalStateException | KafkaException e) {
             return fail(err, oneLine(e.getMessage()));
         }
+        CarouselApp app = server.app();
 
         CountDownLatch wake = new CountDownLatch(1);
         AtomicInteger signals = new AtomicInteger();
         AtomicBoolean ranBefore = new AtomicBoolean();
         app.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.RUNNING) {
-                out.println("Kafka Streams is RUNNING" + (ranBefore.getAndSet(true) ? "" : " (Ctrl-C to stop)"));
+                boolean first = !ranBefore.getAndSet(true);
+                if (first) {
+                    out.println("dashboard    " + server.url());
+                }
+                out.println("Kafka Streams is RUNNING" + (first ? " (Ctrl-C to stop)" : ""));
                 out.flush();
             } else if (now == KafkaStreams.State.REBALANCING && before == KafkaStreams.State.RUNNING) {
                 out.println("Kafka Streams is REBALANCING");
@@ -79,10 +97,15 @@ final class RunCommand implements Callable<Integer> {
                 wake.countDown();
             }
         });
-        Thread hook = new Thread(() -> app.close(CarouselApp.CLOSE_TIMEOUT), "carousel-shutdown");
+        Thread hook = new Thread(() -> {
+            if (extra != null) {
+                extra.stop();
+            }
+            server.close(CarouselApp.CLOSE_TIMEOUT);
+        }, "carousel-shutdown");
         List<Runnable> restoreSignals = new ArrayList<>();
         try {
-            printBanner(out, app);
+            printBanner(out, server);
             Runtime.getRuntime().addShutdownHook(hook);
             restoreSignals.addAll(onStopSignals(() -> {
                 if (signals.incrementAndGet() > 1) {
@@ -93,29 +116,38 @@ final class RunCommand implements Callable<Integer> {
                 wake.countDown();
             }));
             try {
-                app.start();
+                server.start();
             } catch (IllegalStateException | KafkaException e) {
                 return fail(err, "cannot start Kafka Streams: " + oneLine(e.getMessage()));
             }
+            if (extra != null) {
+                extra.start(server);
+            }
             wake.await();
+            if (extra != null) {
+                extra.stop();
+            }
 
             if (signals.get() > 0) {
                 out.println("stopping...");
                 out.flush();
-                boolean clean = app.close(CarouselApp.CLOSE_TIMEOUT);
+                boolean clean = server.close(CarouselApp.CLOSE_TIMEOUT);
                 out.println(clean ? "stopped" : "stopped (Kafka Streams did not finish within "
                         + CarouselApp.CLOSE_TIMEOUT.toSeconds() + " s)");
                 out.flush();
                 return 0;
             }
             KafkaStreams.State state = app.state();
-            app.close(CarouselApp.CLOSE_TIMEOUT);
+            server.close(CarouselApp.CLOSE_TIMEOUT);
             return fail(err, app.failure()
                     .map(t -> "Kafka Streams failed: " + describe(t))
                     .orElse("Kafka Streams stopped unexpectedly (state " + state + ")"));
         } finally {
             restoreSignals.forEach(Runnable::run);
-            app.close(CarouselApp.CLOSE_TIMEOUT);
+            if (extra != null) {
+                extra.stop();
+            }
+            server.close(CarouselApp.CLOSE_TIMEOUT);
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException | IllegalArgumentException e) {
@@ -124,7 +156,8 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private static void printBanner(PrintWriter out, CarouselApp app) {
+    private static void printBanner(PrintWriter out, CarouselServer server) {
+        CarouselApp app = server.app();
         CarouselConfig c = app.config();
         String kafka = app.broker()
                 .map(b -> app.bootstrapServers() + " (embedded broker, data in " + b.dataDir() + ")")
@@ -138,6 +171,9 @@ final class RunCommand implements Callable<Integer> {
         out.println("anomalies    " + c.topicAnomalies());
         out.println("dead-letter  " + c.topicDeadLetter());
         out.println("models       " + c.topicModels());
+        out.println("control      " + c.topicControl());
+        out.println("http         " + server.url() + " (API, /metrics, dashboard; application.server "
+                + app.properties().getProperty(org.apache.kafka.streams.StreamsConfig.APPLICATION_SERVER_CONFIG) + ")");
         out.flush();
     }
 

@@ -193,7 +193,7 @@ public final class CarouselConfig {
     /** Reads every key once (so each typed accessor below cannot fail later) and checks keys against each other. */
     private void validate() {
         List<String> topicKeys = List.of(TOPIC_EVENTS, TOPIC_ENRICHED, TOPIC_FORECASTS, TOPIC_ANOMALIES,
-                TOPIC_DEAD_LETTER, TOPIC_MODELS);
+                TOPIC_DEAD_LETTER, TOPIC_MODELS, TOPIC_CONTROL);
         Map<String, String> seen = new LinkedHashMap<>();
         for (String key : topicKeys) {
             String previous = seen.putIfAbsent(v.topic(key), key);
@@ -256,6 +256,7 @@ public final class CarouselConfig {
         trainingExcludeAnomalies();
         httpPort();
         v.nonEmpty(HTTP_HOST);
+        httpInsecure();
         validateKafka();
     }
 
@@ -318,6 +319,8 @@ public final class CarouselConfig {
     public String topicAnomalies() { return v.string(TOPIC_ANOMALIES); }
     public String topicDeadLetter() { return v.string(TOPIC_DEAD_LETTER); }
     public String topicModels() { return v.string(TOPIC_MODELS); }
+    /** Feedback and rollbacks from the HTTP API, on their way to the stream thread that owns the key. */
+    public String topicControl() { return v.string(TOPIC_CONTROL); }
     public int topicPartitions() { return v.intAtLeast(TOPIC_PARTITIONS, 1); }
     public short topicReplication() { return (short) v.intBetween(TOPIC_REPLICATION, 1, Short.MAX_VALUE); }
 
@@ -416,4 +419,8 @@ public final class CarouselConfig {
     public String httpHost() { return v.nonEmpty(HTTP_HOST); }
     /** Bearer token the HTTP surface requires; empty = no authentication. */
     public Optional<String> httpToken() { return v.optional(HTTP_TOKEN); }
+    /** True lets the server listen on a non-loopback address without a token. */
+    public boolean httpInsecure() { return v.bool(HTTP_INSECURE); }
+    /** The host other instances reach this one's HTTP server at; empty = derived from http.host. */
+    public Optional<String> httpAdvertisedHost() { return v.optional(HTTP_ADVERTISED_HOST); }
 }

@@ -20,6 +20,7 @@ public final class ConfigKeys {
     public static final String TOPIC_ANOMALIES = "topic.anomalies";
     public static final String TOPIC_DEAD_LETTER = "topic.dead-letter";
     public static final String TOPIC_MODELS = "topic.models";
+    public static final String TOPIC_CONTROL = "topic.control";
     public static final String TOPIC_PARTITIONS = "topic.partitions";
     public static final String TOPIC_REPLICATION = "topic.replication";
 
@@ -79,6 +80,8 @@ public final class ConfigKeys {
     public static final String HTTP_PORT = "http.port";
     public static final String HTTP_HOST = "http.host";
     public static final String HTTP_TOKEN = "http.token";
+    public static final String HTTP_INSECURE = "http.insecure";
+    public static final String HTTP_ADVERTISED_HOST = "http.advertised-host";
 
     /** Every Carousel key with its default, in the order of config/application.properties. */
     public static final Map<String, String> DEFAULTS;
@@ -91,6 +94,7 @@ public final class ConfigKeys {
         d.put(TOPIC_ANOMALIES, "carousel.anomalies");
         d.put(TOPIC_DEAD_LETTER, "carousel.dead-letter");
         d.put(TOPIC_MODELS, "carousel.models");
+        d.put(TOPIC_CONTROL, "carousel.control");
         d.put(TOPIC_PARTITIONS, "4");
         d.put(TOPIC_REPLICATION, "1");
         d.put(EMBEDDED_PORT, "9092");
@@ -138,6 +142,8 @@ public final class ConfigKeys {
         d.put(HTTP_PORT, "8080");
         d.put(HTTP_HOST, "127.0.0.1");
         d.put(HTTP_TOKEN, "");
+        d.put(HTTP_INSECURE, "false");
+        d.put(HTTP_ADVERTISED_HOST, "");
         DEFAULTS = Collections.unmodifiableMap(d);
     }
 

@@ -57,6 +57,34 @@ public final class Topics {
         }
     }
 
+    /** The partition count of an existing topic (one just created may take the brokers a moment to describe). */
+    public static int partitions(Admin admin, String topic) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (true) {
+            try {
+                return admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                        .get(topic).partitions().size();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+                        || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("cannot describe topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
+                }
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("cannot describe topic " + topic + ": no answer from the brokers within "
+                        + TIMEOUT_SECONDS + " s", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while describing topic " + topic, e);
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while describing topic " + topic, e);
+            }
+        }
+    }
+
     private static void warnOnPartitionMismatch(Admin admin, Map<String, Integer> wanted, List<String> names) {
         Map<String, TopicDescription> found = await(admin.describeTopics(names).allTopicNames(), "describe topics " + names);
         found.forEach((name, description) -> {

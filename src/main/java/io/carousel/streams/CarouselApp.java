@@ -64,7 +64,19 @@ public final class CarouselApp implements AutoCloseable {
         void onChange(KafkaStreams.State newState, KafkaStreams.State oldState);
     }
 
+    /**
+     * What {@code run} adds to the configuration: the host:port this instance's HTTP server is
+     * reached at (Kafka Streams' application.server, unless the configuration sets it; null = none)
+     * and where the topology reports what it does.
+     */
+    public record Options(String applicationServer, Telemetry telemetry) {
+        public static final Options NONE = new Options(null, Telemetry.NONE);
+    }
+
     private final CarouselConfig config;
+    private final StreamSettings settings;
+    private final ModelSource models;
+    private final ControlChannel control;
     private final EmbeddedKafka broker;
     /** The threads that retrain models off the stream threads; stopped after Kafka Streams. */
     private final Trainers trainers;
@@ -78,9 +90,12 @@ public final class CarouselApp implements AutoCloseable {
     private volatile boolean closing;
     private boolean closed;
 
-    private CarouselApp(CarouselConfig config, EmbeddedKafka broker, Trainers trainers, String bootstrapServers,
-                        Properties properties, Topology topology) {
+    private CarouselApp(CarouselConfig config, StreamSettings settings, ModelSource models, EmbeddedKafka broker,
+                        Trainers trainers, String bootstrapServers, Properties properties, Topology topology) {
         this.config = config;
+        this.settings = settings;
+        this.models = models;
+        this.control = new ControlChannel(config.topicControl(), properties);
         this.broker = broker;
         this.trainers = trainers;
         this.bootstrapServers = bootstrapServers;
@@ -112,6 +127,11 @@ public final class CarouselApp implements AutoCloseable {
      * take a while (starting the embedded broker, connecting to the brokers).
      */
     public static CarouselApp prepare(CarouselConfig config, Consumer<String> progress) {
+        return prepare(config, progress, Options.NONE);
+    }
+
+    /** As {@link #prepare(CarouselConfig, Consumer)}, with {@code run}'s additions. */
+    public static CarouselApp prepare(CarouselConfig config, Consumer<String> progress, Options options) {
         StreamSettings settings = StreamSettings.from(config);
         ModelSource models = ModelSource.from(settings);
         if (config.embedded() && config.topicReplication() > 1) {
@@ -122,7 +142,7 @@ public final class CarouselApp implements AutoCloseable {
         Trainers trainers = new Trainers(settings.retrain());
         EmbeddedKafka broker = null;
         try {
-            Topology topology = CarouselTopology.build(settings, models, trainers);
+            Topology topology = CarouselTopology.build(settings, models, trainers, options.telemetry());
             String bootstrap;
             if (config.embedded()) {
                 progress.accept("starting the embedded Kafka broker on 127.0.0.1:" + config.embeddedPort()
@@ -139,7 +159,11 @@ public final class CarouselApp implements AutoCloseable {
                     ensureTopics(admin, config, config.topicReplication());
                 }
             }
-            return new CarouselApp(config, broker, trainers, bootstrap, streamsProperties(config, bootstrap), topology);
+            Properties props = streamsProperties(config, bootstrap);
+            if (options.applicationServer() != null) {
+                props.putIfAbsent(StreamsConfig.APPLICATION_SERVER_CONFIG, options.applicationServer());
+            }
+            return new CarouselApp(config, settings, models, broker, trainers, bootstrap, props, topology);
         } catch (RuntimeException e) {
             trainers.close();
             if (broker != null) {
@@ -187,6 +211,15 @@ public final class CarouselApp implements AutoCloseable {
         Topics.ensure(admin, topics(config), replication, Map.of());
         Topics.ensure(admin, Map.of(config.topicModels(), config.topicPartitions()), replication,
                 Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+        // a control record must land in the partition of its key's task: the same count as the events
+        Topics.ensure(admin, Map.of(config.topicControl(), config.topicPartitions()), replication, Map.of());
+        int events = Topics.partitions(admin, config.topicEvents());
+        int control = Topics.partitions(admin, config.topicControl());
+        if (events != control) {
+            throw new IllegalStateException("topic " + config.topicControl() + " has " + control + " partitions but "
+                    + config.topicEvents() + " has " + events + "; they must be equal (delete " + config.topicControl()
+                    + " and Carousel creates it anew)");
+        }
     }
 
     /** Carousel's data topics (events, enriched, forecasts, anomalies, dead-letter) with their partition counts, in that order. */
@@ -317,6 +350,21 @@ public final class CarouselApp implements AutoCloseable {
         return streams.state();
     }
 
+    /** The settings the topology runs with. */
+    public StreamSettings settings() {
+        return settings;
+    }
+
+    /** The model every key starts from. */
+    public ModelSource models() {
+        return models;
+    }
+
+    /** Where the HTTP API sends feedback and rollbacks; closed with this app. */
+    public ControlChannel control() {
+        return control;
+    }
+
     /** The Kafka Streams instance (for metrics and interactive queries); {@link #close} stops it. */
     public KafkaStreams streams() {
         return streams;
@@ -391,6 +439,7 @@ public final class CarouselApp implements AutoCloseable {
             }
         } finally {
             try {
+                control.close();
                 trainers.close();
             } finally {
                 if (broker != null) {

@@ -21,9 +21,13 @@ import org.apache.kafka.streams.state.Stores;
  *             │ (repartition by the key field, when the key is a field)
  *             ▼
  *          forecast [key-state store] ─► enriched, forecasts, anomalies (, dead-letter: out of order)
+ *             ▲
+ * control ────┘ (feedback and rollbacks from the HTTP API, partitioned like the events)
  * </pre>
  */
 public final class CarouselTopology {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CarouselTopology.class);
 
     /** Per-key state: h, c, normalisation, scoring, last forecast (changelogged). */
     public static final String KEY_STATE_STORE = "carousel-key-state";
@@ -32,6 +36,8 @@ public final class CarouselTopology {
     public static final String HISTORY_STORE = "carousel-history";
     /** Each trained model's current version: safetensors bytes with the version facts (changelogged). */
     public static final String MODEL_STORE = "carousel-models";
+    /** Per-key models' past versions: their facts, and the weights a rollback can return to (changelogged). */
+    public static final String MODEL_VERSIONS_STORE = "carousel-model-versions";
     /** Group models as read from the models topic, on every instance (a global store). */
     public static final String GROUP_MODEL_STORE = "carousel-group-models";
     /** A group's pooled recent samples, in the task that trains the group (changelogged). */
@@ -48,6 +54,11 @@ public final class CarouselTopology {
 
     /** The topology, with its forecast processors handing training jobs to {@code trainers}. */
     public static Topology build(StreamSettings s, ModelSource models, Trainers trainers) {
+        return build(s, models, trainers, Telemetry.NONE);
+    }
+
+    /** The topology, reporting what it does to {@code telemetry}. */
+    public static Topology build(StreamSettings s, ModelSource models, Trainers trainers, Telemetry telemetry) {
         StreamsBuilder b = new StreamsBuilder();
         GroupModels groupModels = new GroupModels();
         boolean grouped = s.scope() != StreamSettings.Scope.KEY;
@@ -66,9 +77,11 @@ public final class CarouselTopology {
                 Serdes.Bytes(), Serdes.ByteArray()));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MODEL_STORE),
                 Serdes.String(), Serdes.ByteArray()));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MODEL_VERSIONS_STORE),
+                Serdes.Bytes(), Serdes.ByteArray()));
         KStream<byte[], Routed> parsed = b.stream(s.eventsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
                         .withName("events"))
-                .process(() -> new ParseProcessor(s), Named.as("parse"));
+                .process(() -> new ParseProcessor(s, telemetry), Named.as("parse"));
         Map<String, KStream<byte[], Routed>> split = parsed.split(Named.as("parsed-"))
                 .branch((k, v) -> v.isRejected(), Branched.as("rejected"))
                 .defaultBranch(Branched.as("ok"));
@@ -79,13 +92,17 @@ public final class CarouselTopology {
         if (s.keyField() != null) {
             events = events.repartition(Repartitioned.with(Serdes.ByteArray(), EventSerde.serde()).withName(REPARTITION));
         }
-        KStream<byte[], Emitted> out = events.process(() -> new ForecastProcessor(s, models, trainers, groupModels),
-                Named.as("forecast"), KEY_STATE_STORE, HISTORY_STORE, MODEL_STORE);
+        KStream<byte[], Routed> control = b.stream(s.controlTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+                        .withName("control"))
+                .flatMapValues(CarouselTopology::control, Named.as("control-parse"));
+        KStream<byte[], Emitted> out = events.merge(control, Named.as("events-and-control"))
+                .process(() -> new ForecastProcessor(s, models, trainers, groupModels, telemetry),
+                        Named.as("forecast"), KEY_STATE_STORE, HISTORY_STORE, MODEL_STORE, MODEL_VERSIONS_STORE);
         if (grouped) {
             out.filter((k, v) -> v.sample() != null, Named.as("has-sample"))
                     .map((k, v) -> org.apache.kafka.streams.KeyValue.pair(v.group(), v.sample()), Named.as("by-group"))
                     .repartition(Repartitioned.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(SAMPLES_BY_GROUP))
-                    .process(() -> new GroupTrainer(s, models, trainers), Named.as("group-trainer"),
+                    .process(() -> new GroupTrainer(s, models, trainers, telemetry), Named.as("group-trainer"),
                             GROUP_HISTORY_STORE, GROUP_STATE_STORE)
                     .to(s.modelsTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("models-out"));
         }
@@ -98,5 +115,18 @@ public final class CarouselTopology {
         out.filter((k, v) -> v.deadLetter() != null, Named.as("has-dead-letter")).mapValues(Emitted::deadLetter, Named.as("late-bytes"))
                 .to(s.deadLetterTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("late-dead-letter"));
         return b.build();
+    }
+
+    /** A control record, or nothing for one that is not (logged: only Carousel writes the topic). */
+    private static java.util.List<Routed> control(byte[] key, byte[] value) {
+        try {
+            if (key == null) {
+                throw new IllegalArgumentException("control record has no key");
+            }
+            return java.util.List.of(Routed.control(Control.parse(value)));
+        } catch (IllegalArgumentException e) {
+            LOG.warn("skipped a record on the control topic: {}", e.getMessage());
+            return java.util.List.of();
+        }
     }
 }

@@ -28,7 +28,13 @@ import org.slf4j.LoggerFactory;
  * <p>One instance per task. Stores are only ever written here, on the task's stream thread:
  * trainers work on copies and hand results back through a queue that this thread drains (at
  * each event and from a wall-clock punctuator). A result that arrives after the task closed is
- * dropped: the key stays due and trains again.
+ * dropped: the key stays due and trains again; so is one trained from a version that no longer
+ * serves (a rollback came first).
+ *
+ * <p>Requests from the HTTP API arrive the same way as events, as {@link Control} records on the
+ * control topic, merged into this processor's input: feedback on an event (its history flag, the
+ * key's threshold and counters change) and model rollbacks (the previous version serves again).
+ * Each applied request leaves its offset in the key's state, which is how the API knows it is done.
  */
 final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitted> {
 
@@ -41,6 +47,9 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
     private final Trainers trainers;
     private final GroupModels groupModels;
     private final boolean grouped;
+    private final Telemetry telemetry;
+    private final Set<String> reported = new HashSet<>();
+    private ModelVersions versions;
     private KeyValueStore<String, byte[]> groupStore;
     private KeyValueStore<String, byte[]> store;
     private KeyValueStore<String, byte[]> modelStore;
@@ -62,7 +71,13 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
     private volatile boolean closed;
 
     ForecastProcessor(StreamSettings settings, ModelSource models, Trainers trainers, GroupModels groupModels) {
+        this(settings, models, trainers, groupModels, Telemetry.NONE);
+    }
+
+    ForecastProcessor(StreamSettings settings, ModelSource models, Trainers trainers, GroupModels groupModels,
+                      Telemetry telemetry) {
         this.settings = settings;
+        this.telemetry = telemetry;
         this.groupModels = groupModels;
         this.grouped = settings.scope() != StreamSettings.Scope.KEY;
         this.retrain = settings.retrain();
@@ -85,6 +100,7 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         this.context = context;
         this.store = context.getStateStore(CarouselTopology.KEY_STATE_STORE);
         this.modelStore = context.getStateStore(CarouselTopology.MODEL_STORE);
+        this.versions = new ModelVersions(context.getStateStore(CarouselTopology.MODEL_VERSIONS_STORE));
         KeyValueStore<Bytes, byte[]> h = context.getStateStore(CarouselTopology.HISTORY_STORE);
         this.history = new History(h, retrain.historyMaxEvents(), retrain.historyRetentionMs());
         this.forecaster = new KeyForecaster(settings, models.model(), models.version());
@@ -105,6 +121,10 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
     @Override
     public void process(Record<byte[], Routed> record) {
         applyFinished();
+        if (record.value().control() != null) {
+            control(new String(record.key(), StandardCharsets.UTF_8), record.value().control());
+            return;
+        }
         ParsedEvent e = record.value().event();
         String key = e.key();
         byte[] bytes = store.get(key);
@@ -115,6 +135,7 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
                     + " is before the key's last event time " + k.lastTimestamp + " (events.out-of-order=dead-letter)");
             DeadLetters.annotate(out.headers(), r, context.recordMetadata().orElse(null));
             context.forward(out);
+            telemetry.deadLettered(r.reason().name());
             return;
         }
         Served served = grouped ? groupServed(e.group()) : servedFor(key, k);
@@ -125,8 +146,19 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         forecaster.use(served);
         long seq = k.count;
         forecaster.process(k, e.timestamp(), e.features(), outcome);
-        history.append(key, seq, e.timestamp(), outcome.anomaly, e.features());
+        history.append(key, seq, e.timestamp(), outcome.anomaly, e.features(), outcome.forecast(0), outcome.expectedHalfWidth);
+        k.group = e.group();
+        if (outcome.anomaly) {
+            k.anomalies++;
+            k.lastAnomalyAt = e.timestamp();
+            k.lastAnomalyCount = k.count;
+        }
         store.put(key, k.serialise());
+        String model = grouped ? e.group() : key;
+        if (reported.add(model)) {
+            telemetry.serving(model, served.version());
+        }
+        telemetry.processed(model, served.version(), Math.abs(outcome.error[0]), outcome.anomaly);
         byte[] anomaly = outcome.anomaly ? writer.anomaly(key, e, outcome) : null;
         byte[] group = grouped ? e.group().getBytes(StandardCharsets.UTF_8) : null;
         byte[] sample = grouped ? GroupTrainer.sample(key, e.timestamp(), outcome.anomaly, forecaster.lastInput()) : null;
@@ -210,7 +242,9 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
                 events.get(0).timestamp(), events.get(events.size() - 1).timestamp(),
                 retrain.wallClock() ? context.currentSystemTimeMs() : k.lastTimestamp);
         ConcurrentLinkedQueue<Retrainer.Result> results = finished;
+        telemetry.retrainStarted(key);
         trainers.submit(job, result -> {
+            telemetry.retrainFinished(key, result.accepted(), result.nanos());
             if (!closed) {
                 results.add(result);
             }
@@ -231,6 +265,11 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
                 continue;
             }
             KeyState k = KeyState.deserialise(bytes);
+            if (r.job().servingVersion() != servedFor(key, k).version()) {
+                LOG.info("dropped a model trained for key {} from version {}: version {} serves now", key,
+                        r.job().servingVersion(), servedFor(key, k).version());
+                continue;
+            }
             k.lastTrainedAt = r.job().now(); // the last attempt: a rejected one waits a full period too
             if (!r.accepted()) {
                 LOG.info("rejected a retrained model for key {}: {}", key, r.reason());
@@ -240,13 +279,21 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
                 store.put(key, k.serialise());
                 continue;
             }
-            long version = Math.max(k.modelVersion, models.version()) + 1;
+            // versions only grow, also past versions that a rollback stopped serving
+            long version = Math.max(Math.max(k.modelVersion, models.version()), versions.highest(key)) + 1;
             byte[] record = ModelRecords.encode(r, version);
-            modelStore.put(key, record);
+            byte[] superseded = modelStore.get(key);
+            if (superseded != null) {
+                versions.putWeights(key, r.job().servingVersion(), superseded);
+            }
             Served s = Served.of(ModelRecords.decode(key, record), version, settings);
+            versions.putFacts(key, version, s.model().metadata());
+            versions.prune(key, version);
+            modelStore.put(key, record);
             cache.put(key, s);
             forecaster.rewarm(k, history.read(key, k.lastTimestamp), s, r.valLoss());
             store.put(key, k.serialise());
+            telemetry.serving(key, version);
             LOG.info("key {} now serves model version {} (validation MSE {} vs {} before, {} ms)", key, version,
                     r.valLoss(), r.servingValLoss(), r.nanos() / 1_000_000);
         }
@@ -269,9 +316,96 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         }
     }
 
+    /** A request from the control topic; the key's state records its offset once applied (or refused). */
+    private void control(String key, Control c) {
+        long offset = context.recordMetadata().map(m -> m.offset()).orElse(-1L);
+        byte[] bytes = store.get(key);
+        if (bytes == null) {
+            LOG.info("ignored a {} request for key {}: the key has no state here", c.type(), key);
+            return;
+        }
+        KeyState k = KeyState.deserialise(bytes);
+        switch (c.type()) {
+            case FEEDBACK -> feedback(key, k, c);
+            case ROLLBACK -> rollback(key, k);
+        }
+        k.lastControlOffset = Math.max(k.lastControlOffset, offset);
+        store.put(key, k.serialise());
+    }
+
+    /**
+     * Feedback on the key's event at {@code c.timestamp()}: {@code anomaly=false} on a flagged event
+     * (a false positive) clears its flag, so it trains the model again, and raises the key's
+     * threshold; {@code anomaly=true} on an unflagged one (a missed anomaly) flags it, leaving it out
+     * of training, and lowers the threshold. Feedback that matches no such event changes nothing.
+     */
+    private void feedback(String key, KeyState k, Control c) {
+        History.Event e = history.mark(key, c.timestamp(), c.anomaly());
+        if (e == null) {
+            LOG.info("ignored feedback on key {} at {}: no {} event there", key, c.timestamp(),
+                    c.anomaly() ? "unflagged" : "flagged");
+            return;
+        }
+        forecaster.feedback(k, !c.anomaly());
+        if (c.anomaly()) {
+            k.missedAnomalies++;
+            k.anomalies++;
+        } else {
+            k.falsePositives++;
+            k.anomalies = Math.max(0, k.anomalies - 1);
+        }
+        History.Event latest = history.latestAnomaly(key);
+        k.lastAnomalyAt = latest == null ? -1 : latest.timestamp();
+        k.lastAnomalyCount = latest == null ? 0 : latest.seq() + 1;
+    }
+
+    /**
+     * Serves the key's previous model version again: the version that served before the current
+     * one (its weights are kept in the versions store), or the initial model. The version number
+     * goes back too, so the outputs say which weights made them; versions trained later continue
+     * from the highest number ever used. The key's h and c are re-warmed under the restored weights.
+     */
+    private void rollback(String key, KeyState k) {
+        if (grouped) {
+            LOG.info("ignored a rollback of {}: group models are rolled back where they are trained, not yet supported", key);
+            return;
+        }
+        Served current = servedFor(key, k);
+        if (current.version() <= models.version()) {
+            LOG.info("ignored a rollback of key {}: it serves its initial model", key);
+            return;
+        }
+        long previous = Long.parseLong(current.model().metadata().getOrDefault(ModelRecords.PREVIOUS, "-1"));
+        Served restored;
+        double valLoss;
+        if (previous <= models.version()) {
+            modelStore.delete(key);
+            cache.remove(key);
+            restored = initial;
+            valLoss = Double.NaN;
+        } else {
+            byte[] record = versions.weights(key, previous);
+            if (record == null) {
+                LOG.info("ignored a rollback of key {}: the weights of version {} are no longer kept", key, previous);
+                return;
+            }
+            modelStore.put(key, record);
+            restored = Served.of(ModelRecords.decode(key, record), previous, settings);
+            cache.put(key, restored);
+            valLoss = ModelRecords.valLoss(restored.model());
+        }
+        versions.addFact(key, current.version(), ModelVersions.ROLLED_BACK_AT, Long.toString(context.currentSystemTimeMs()));
+        versions.prune(key, restored.version());
+        forecaster.rewarm(k, history.read(key, k.lastTimestamp), restored, valLoss);
+        pending.remove(key);
+        LOG.info("key {} rolled back from model version {} to {}", key, current.version(), restored.version());
+        telemetry.serving(key, restored.version());
+    }
+
     @Override
     public void close() {
         closed = true;
         finished.clear();
+        reported.forEach(telemetry::forget);
     }
 }

@@ -49,7 +49,14 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
     private ConcurrentLinkedQueue<Retrainer.Result> finished = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
+    private final Telemetry telemetry;
+
     GroupTrainer(StreamSettings settings, ModelSource models, Trainers trainers) {
+        this(settings, models, trainers, Telemetry.NONE);
+    }
+
+    GroupTrainer(StreamSettings settings, ModelSource models, Trainers trainers, Telemetry telemetry) {
+        this.telemetry = telemetry;
         this.settings = settings;
         this.retrain = settings.retrain();
         this.models = models;
@@ -156,8 +163,10 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
                 : serving.model().copy();
         pending.add(group);
         ConcurrentLinkedQueue<Retrainer.Result> results = finished;
+        telemetry.retrainStarted(group);
         trainers.submit(new Retrainer.Job(group, start, serving.model().copy(), serving.version(), series, ends,
                 first, last, now), result -> {
+                    telemetry.retrainFinished(group, result.accepted(), result.nanos());
                     if (!closed) {
                         results.add(result);
                     }

@@ -6,22 +6,32 @@ import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * A key's recent events in the changelogged history store, one small record per event so an event
  * costs one put (and one delete once the key is at {@code history.max-events}), never a rewrite of
  * the whole window. Store keys are {@code [key length][key bytes][sequence]} (big-endian, so a
- * key's events are contiguous and in order); values are {@code [timestamp][flags][features]}.
+ * key's events are contiguous and in order); values are {@code [timestamp][flags][features]}, or,
+ * with the {@link #BAND} flag, {@code [timestamp][flags][forecast][half-width][features]}: what had
+ * been forecast for the event's first target and the half-width of its interval, for the
+ * dashboard's chart (records written before the flag existed read with NaN there).
  * Memory per key is bounded by the count cap; the time retention is applied when reading and by
  * deleting older events as new ones arrive.
  */
-final class History {
+public final class History {
 
     /** The event was scored as an anomaly (left out of training with training.exclude-anomalies). */
     static final byte ANOMALY = 1;
+    /** The record carries the forecast made for the event and its interval's half-width. */
+    static final byte BAND = 2;
 
-    /** One stored event. */
-    record Event(long seq, long timestamp, boolean anomaly, double[] features) {}
+    /** One stored event; {@code forecast} and {@code halfWidth} are NaN where none was made. */
+    public record Event(long seq, long timestamp, boolean anomaly, double[] features, double forecast, double halfWidth) {
+        Event(long seq, long timestamp, boolean anomaly, double[] features) {
+            this(seq, timestamp, anomaly, features, Double.NaN, Double.NaN);
+        }
+    }
 
     private final KeyValueStore<Bytes, byte[]> store;
     private final int maxEvents;
@@ -42,9 +52,14 @@ final class History {
      * that falls out of the count cap.
      */
     void append(String key, long seq, long timestamp, boolean anomaly, double[] features) {
+        append(key, seq, timestamp, anomaly, features, Double.NaN, Double.NaN);
+    }
+
+    /** As above, with the forecast made for the event and its interval's half-width. */
+    void append(String key, long seq, long timestamp, boolean anomaly, double[] features, double forecast, double halfWidth) {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer v = ByteBuffer.allocate(8 + 1 + 8 * features.length);
-        v.putLong(timestamp).put(anomaly ? ANOMALY : 0);
+        ByteBuffer v = ByteBuffer.allocate(8 + 1 + 16 + 8 * features.length);
+        v.putLong(timestamp).put((byte) ((anomaly ? ANOMALY : 0) | BAND)).putDouble(forecast).putDouble(halfWidth);
         for (double f : features) {
             v.putDouble(f);
         }
@@ -59,30 +74,101 @@ final class History {
      * first; older ones found on the way are deleted.
      */
     java.util.List<Event> read(String key, long newest) {
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        java.util.List<Event> out = new java.util.ArrayList<>();
         java.util.List<Bytes> expired = new java.util.ArrayList<>();
-        try (KeyValueIterator<Bytes, byte[]> it = store.range(storeKey(k, 0), storeKey(k, Long.MAX_VALUE))) {
-            while (it.hasNext()) {
-                KeyValue<Bytes, byte[]> kv = it.next();
-                ByteBuffer v = ByteBuffer.wrap(kv.value);
-                long ts = v.getLong();
-                boolean anomaly = v.get() == ANOMALY;
-                if (newest - ts > retentionMs) {
-                    expired.add(kv.key);
-                    continue;
-                }
-                double[] f = new double[v.remaining() / 8];
-                for (int i = 0; i < f.length; i++) {
-                    f[i] = v.getDouble();
-                }
-                long seq = ByteBuffer.wrap(kv.key.get(), kv.key.get().length - 8, 8).getLong();
-                out.add(new Event(seq, ts, anomaly, f));
-            }
-        }
+        java.util.List<Event> out = read(store, key, newest, retentionMs, Long.MIN_VALUE, expired);
         for (Bytes e : expired) {
             store.delete(e);
         }
         return out;
+    }
+
+    /**
+     * The key's events within {@code retentionMs} of {@code newest} and after {@code since} (event
+     * time, exclusive), oldest first, from any store of this layout: the stream thread's, or a
+     * read-only one behind an interactive query. Keys of expired events are added to {@code expired}
+     * when it is not null.
+     */
+    public static java.util.List<Event> read(ReadOnlyKeyValueStore<Bytes, byte[]> store, String key, long newest,
+                                             long retentionMs, long since, java.util.List<Bytes> expired) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        java.util.List<Event> out = new java.util.ArrayList<>();
+        try (KeyValueIterator<Bytes, byte[]> it = store.range(storeKey(k, 0), storeKey(k, Long.MAX_VALUE))) {
+            while (it.hasNext()) {
+                KeyValue<Bytes, byte[]> kv = it.next();
+                Event e = decode(kv.key, kv.value);
+                if (newest - e.timestamp() > retentionMs) {
+                    if (expired != null) {
+                        expired.add(kv.key);
+                    }
+                    continue;
+                }
+                if (e.timestamp() > since) {
+                    out.add(e);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Event decode(Bytes storeKey, byte[] value) {
+        ByteBuffer v = ByteBuffer.wrap(value);
+        long ts = v.getLong();
+        byte flags = v.get();
+        double forecast = Double.NaN;
+        double halfWidth = Double.NaN;
+        if ((flags & BAND) != 0) {
+            forecast = v.getDouble();
+            halfWidth = v.getDouble();
+        }
+        double[] f = new double[v.remaining() / 8];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = v.getDouble();
+        }
+        long seq = ByteBuffer.wrap(storeKey.get(), storeKey.get().length - 8, 8).getLong();
+        return new Event(seq, ts, (flags & ANOMALY) != 0, f, forecast, halfWidth);
+    }
+
+    /**
+     * Sets or clears the anomaly flag of the key's latest event at {@code timestamp} whose flag is
+     * not already {@code anomaly} (feedback on that event); returns it as it was, or null if the
+     * key has no such event.
+     */
+    Event mark(String key, long timestamp, boolean anomaly) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        Event found = null;
+        Bytes foundKey = null;
+        byte[] foundValue = null;
+        try (KeyValueIterator<Bytes, byte[]> it = store.range(storeKey(k, 0), storeKey(k, Long.MAX_VALUE))) {
+            while (it.hasNext()) {
+                KeyValue<Bytes, byte[]> kv = it.next();
+                Event e = decode(kv.key, kv.value);
+                if (e.timestamp() == timestamp && e.anomaly() != anomaly) {
+                    found = e;
+                    foundKey = kv.key;
+                    foundValue = kv.value;
+                }
+            }
+        }
+        if (found != null) {
+            byte[] v = foundValue.clone();
+            v[8] = (byte) (anomaly ? v[8] | ANOMALY : v[8] & ~ANOMALY);
+            store.put(foundKey, v);
+        }
+        return found;
+    }
+
+    /** The key's latest flagged event, or null. */
+    Event latestAnomaly(String key) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        Event latest = null;
+        try (KeyValueIterator<Bytes, byte[]> it = store.range(storeKey(k, 0), storeKey(k, Long.MAX_VALUE))) {
+            while (it.hasNext()) {
+                KeyValue<Bytes, byte[]> kv = it.next();
+                if ((kv.value[8] & ANOMALY) != 0) {
+                    latest = decode(kv.key, kv.value);
+                }
+            }
+        }
+        return latest;
     }
 }

@@ -77,6 +77,14 @@ public final class KeyForecaster {
         return modelVersion;
     }
 
+    /**
+     * Feedback on one of the key's events: a false positive makes its alerts rarer, a missed
+     * anomaly more frequent (see {@link Scorer#applyFeedback}).
+     */
+    void feedback(KeyState k, boolean falsePositive) {
+        scorer.applyFeedback(k.score, falsePositive);
+    }
+
     /** A new key's state. */
     public KeyState newState() {
         return new KeyState(f, o, state.length, ScoreState.initial(o));
@@ -96,6 +104,7 @@ public final class KeyForecaster {
             r.error[j] = hadForecast ? errors[j] : Double.NaN;
         }
         if (hadForecast) {
+            r.expectedHalfWidth = scorer.intervalHalfWidth(k.score, 0);
             r.score = scorer.update(k.score, errors);
             for (int j = 0; j < o; j++) {
                 r.deviation[j] = scorer.deviation(k.score, j);
@@ -253,6 +262,10 @@ public final class KeyForecaster {
                 k.forecast[j] = denormalise(k, j, out[j]);
             }
             k.forecastFromModel = true;
+        } else if (m.version() == 0 && k.count > 0) {
+            // back to the untrained model (a rollback): persistence again
+            System.arraycopy(k.last, 0, k.forecast, 0, o);
+            k.forecastFromModel = false;
         }
         k.modelVersion = m.version();
         k.trainMse = trainMse;

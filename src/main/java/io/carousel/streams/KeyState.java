@@ -15,8 +15,17 @@ import java.util.Arrays;
  */
 public final class KeyState {
 
-    /** The serialised format's version: bump it, and keep reading the old one, when fields change. */
-    static final byte FORMAT = 1;
+    /**
+     * The serialised format's version: bump it, and keep reading the old ones, when fields change.
+     * 2 added the anomaly and feedback counters and the last control offset at the end; a format 1
+     * record reads with those at their "nothing yet" values.
+     */
+    static final byte FORMAT = 2;
+    static final byte FORMAT_1 = 1;
+    /** Bytes format 2 adds to format 1, for a key without a group. */
+    static final int FORMAT_2_EXTRA = 6 * 8 + 2;
+    /** A key is "anomalous" while one of its last this many events was flagged. */
+    public static final long ANOMALOUS_EVENTS = 100;
 
     long modelVersion;
     long count;
@@ -36,6 +45,13 @@ public final class KeyState {
     double trainMse;         // held-out one-step MSE (normalised units) of the serving model
     double driftSum;         // Page-Hinkley cumulative sum of (clipped error ratio - 1 - delta)
     double driftMin;         // its running minimum
+    long anomalies;          // events flagged as anomalies, corrected by feedback (format 2)
+    long lastAnomalyAt = -1; // event time of the latest flagged event; -1 = none
+    long lastAnomalyCount;   // the key's count at that event (1-based)
+    long falsePositives;     // feedback: flagged events marked as not anomalous
+    long missedAnomalies;    // feedback: unflagged events marked as anomalous
+    long lastControlOffset = -1; // offset of the last control record applied to the key (its partition's)
+    String group;            // the key's model group (model.scope=group or global); null with per-key models
 
     KeyState(int features, int outputs, int stateSize, ScoreState score) {
         last = new double[features];
@@ -71,10 +87,44 @@ public final class KeyState {
         return last.clone();
     }
 
+    public long anomalies() {
+        return anomalies;
+    }
+
+    public long lastAnomalyAt() {
+        return lastAnomalyAt;
+    }
+
+    public long falsePositives() {
+        return falsePositives;
+    }
+
+    public long missedAnomalies() {
+        return missedAnomalies;
+    }
+
+    public long lastControlOffset() {
+        return lastControlOffset;
+    }
+
+    /** The key's model group, or null with per-key models. */
+    public String group() {
+        return group;
+    }
+
+    private byte[] groupBytes() {
+        return group == null ? new byte[0] : group.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** True while one of the key's last {@link #ANOMALOUS_EVENTS} events is flagged. */
+    public boolean anomalous() {
+        return lastAnomalyAt >= 0 && count - lastAnomalyCount < ANOMALOUS_EVENTS;
+    }
+
     /** Bytes of the serialised form. */
     public int serialisedSize() {
         return 1 + 8 + 8 + 8 + 8 + 2 + 2 + 4 + 8 * (3 * last.length + forecast.length) + 1 + 4 * hc.length
-                + score.byteSize() + 8 + 5 * 8;
+                + score.byteSize() + 8 + 5 * 8 + FORMAT_2_EXTRA + groupBytes().length;
     }
 
     public byte[] serialise() {
@@ -93,14 +143,19 @@ public final class KeyState {
         score.serialise(b);
         b.putDouble(lastScore);
         b.putLong(eventsSinceTrain).putLong(lastTrainedAt).putDouble(trainMse).putDouble(driftSum).putDouble(driftMin);
+        b.putLong(anomalies).putLong(lastAnomalyAt).putLong(lastAnomalyCount).putLong(falsePositives)
+                .putLong(missedAnomalies).putLong(lastControlOffset);
+        byte[] g = groupBytes();
+        b.putShort((short) g.length).put(g);
         return b.array();
     }
 
     public static KeyState deserialise(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         byte format = b.get();
-        if (format != FORMAT) {
-            throw new IllegalArgumentException("key state format " + format + " is not supported (this build reads " + FORMAT + ")");
+        if (format != FORMAT && format != FORMAT_1) {
+            throw new IllegalArgumentException("key state format " + format + " is not supported (this build reads "
+                    + FORMAT_1 + " and " + FORMAT + ")");
         }
         long modelVersion = b.getLong();
         long count = b.getLong();
@@ -130,6 +185,17 @@ public final class KeyState {
         k.trainMse = b.getDouble();
         k.driftSum = b.getDouble();
         k.driftMin = b.getDouble();
+        if (format >= 2) {
+            k.anomalies = b.getLong();
+            k.lastAnomalyAt = b.getLong();
+            k.lastAnomalyCount = b.getLong();
+            k.falsePositives = b.getLong();
+            k.missedAnomalies = b.getLong();
+            k.lastControlOffset = b.getLong();
+            byte[] g = new byte[Short.toUnsignedInt(b.getShort())];
+            b.get(g);
+            k.group = g.length == 0 ? null : new String(g, java.nio.charset.StandardCharsets.UTF_8);
+        }
         if (b.hasRemaining()) {
             throw new IllegalArgumentException("key state has " + b.remaining() + " trailing bytes");
         }

@@ -17,6 +17,8 @@ public final class Outcome {
     double[] upper = new double[0];
     double[] horizon = new double[0];
     long[] horizonTime = new long[0];
+    /** Half-width of the interval of the forecast made for this event (first target); NaN if none. */
+    double expectedHalfWidth;
     double score;
     boolean anomaly;
     boolean warm;
@@ -42,6 +44,7 @@ public final class Outcome {
         Arrays.fill(deviation, 0.0);
         score = 0;
         anomaly = false;
+        expectedHalfWidth = Double.NaN;
     }
 
     public double score() {

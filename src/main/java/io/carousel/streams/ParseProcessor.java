@@ -12,10 +12,16 @@ import org.apache.kafka.streams.processor.api.Record;
 final class ParseProcessor implements Processor<byte[], byte[], byte[], Routed> {
 
     private final EventParser parser;
+    private final Telemetry telemetry;
     private ProcessorContext<byte[], Routed> context;
 
     ParseProcessor(StreamSettings settings) {
+        this(settings, Telemetry.NONE);
+    }
+
+    ParseProcessor(StreamSettings settings, Telemetry telemetry) {
         this.parser = new EventParser(settings);
+        this.telemetry = telemetry;
     }
 
     @Override
@@ -32,6 +38,7 @@ final class ParseProcessor implements Processor<byte[], byte[], byte[], Routed> 
             Record<byte[], Routed> out = record.withValue(Routed.reject(record.value()));
             DeadLetters.annotate(out.headers(), r, context.recordMetadata().orElse(null));
             context.forward(out);
+            telemetry.deadLettered(r.reason().name());
         }
     }
 }

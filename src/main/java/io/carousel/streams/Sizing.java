@@ -25,7 +25,7 @@ public record Sizing(int keyState, int historyEvent, int historyEvents, int mode
         LstmModel m = ModelSource.from(s).model();
         KeyForecaster f = new KeyForecaster(s, m, 0);
         int state = f.newState().serialisedSize() + keyBytes;
-        int event = 4 + keyBytes + 8 + 8 + 1 + 8 * s.featureCount();
+        int event = 4 + keyBytes + 8 + 8 + 1 + 16 + 8 * s.featureCount(); // see History: key, seq; time, flags, forecast and band, features
         int model = Safetensors.toBytes(m.copy(), true).length + VERSION_FACTS;
         return new Sizing(state, event, s.retrain().historyMaxEvents(), model, s.scope() == StreamSettings.Scope.KEY);
     }

@@ -15,7 +15,7 @@ public record StreamSettings(
         int maxBytes, int maxKeyBytes, boolean outOfOrderToDeadLetter,
         int outputs, int hidden, int layers, long seed, Path modelInit, boolean timeDelta, boolean calendar,
         int horizon, ScoringConfig scoring, RetrainSettings retrain, Scope scope, String groupField,
-        java.util.regex.Pattern groupPattern, String modelsTopic, boolean baseline) {
+        java.util.regex.Pattern groupPattern, String modelsTopic, String controlTopic, boolean baseline) {
 
     /** Which keys share a model: each its own, groups of keys, or all keys. */
     public enum Scope { KEY, GROUP, GLOBAL }
@@ -39,7 +39,7 @@ public record StreamSettings(
                 c.modelOutputs(), c.modelHidden(), c.modelLayers(), c.modelSeed(), c.modelInit().orElse(null),
                 c.modelFeaturesTimeDelta(), c.modelFeaturesCalendar(), c.forecastHorizon(), c.scoringConfig(),
                 RetrainSettings.from(c, false), Scope.valueOf(c.modelScope().name()),
-                c.modelGroupField().orElse(null), c.modelGroupPattern().orElse(null), c.topicModels(), false);
+                c.modelGroupField().orElse(null), c.modelGroupPattern().orElse(null), c.topicModels(), c.topicControl(), false);
     }
 
     /**
@@ -54,7 +54,7 @@ public record StreamSettings(
                 new RetrainSettings(r.everyEvents(), r.intervalMs(), r.wallClock(), r.scratch(), r.epochs(), r.seqLen(),
                         r.batch(), r.lr(), r.clip(), r.maxRegression(), r.threads(), r.drift(), r.excludeAnomalies(),
                         r.historyMaxEvents(), r.historyRetentionMs(), true),
-                scope, groupField, groupPattern, modelsTopic, baseline);
+                scope, groupField, groupPattern, modelsTopic, controlTopic, baseline);
     }
 
     /**
@@ -66,7 +66,7 @@ public record StreamSettings(
         return new StreamSettings(eventsTopic, enrichedTopic, forecastsTopic, anomaliesTopic, deadLetterTopic, keyField,
                 timestampField, timestampFormat, features, maxBytes, maxKeyBytes, outOfOrderToDeadLetter, outputs, hidden,
                 layers, seed, modelInit, timeDelta, calendar, horizon, scoring, retrain, scope, groupField, groupPattern,
-                modelsTopic, true);
+                modelsTopic, controlTopic, true);
     }
 
     /** The anomaly threshold (anomaly.threshold). */

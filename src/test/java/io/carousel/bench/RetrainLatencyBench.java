@@ -73,7 +73,7 @@ public final class RetrainLatencyBench {
         CarouselConfig config = CarouselConfig.of(cfg);
         StreamSettings s = StreamSettings.from(config);
         Map<String, Integer> topics = new HashMap<>();
-        for (String t : List.of(s.eventsTopic(), s.enrichedTopic(), s.forecastsTopic(), s.anomaliesTopic(), s.deadLetterTopic())) {
+        for (String t : List.of(s.eventsTopic(), s.enrichedTopic(), s.forecastsTopic(), s.anomaliesTopic(), s.deadLetterTopic(), s.controlTopic())) {
             topics.put(t, 2);
         }
         kafka.createTopics(topics, Map.of());

@@ -244,7 +244,7 @@ public final class ThroughputBench {
     private CarouselConfig config(String name, int partitions) {
         Map<String, String> cfg = new HashMap<>(Map.of("retrain.every-events", "0", "retrain.drift", "false",
                 "application.id", "bench-" + name, "commit.interval.ms", "100", "topic.partitions", Integer.toString(partitions)));
-        for (String t : List.of("events", "enriched", "forecasts", "anomalies", "dead-letter", "models")) {
+        for (String t : List.of("events", "enriched", "forecasts", "anomalies", "dead-letter", "models", "control")) {
             cfg.put("topic." + t, name + "-" + t);
         }
         return CarouselConfig.of(cfg);
@@ -253,6 +253,7 @@ public final class ThroughputBench {
     private void createTopics(CarouselConfig config, int partitions) {
         Map<String, Integer> topics = new HashMap<>(CarouselApp.topics(config));
         topics.put(config.topicModels(), partitions);
+        topics.put(config.topicControl(), partitions);
         kafka.createTopics(topics, Map.of());
     }
 

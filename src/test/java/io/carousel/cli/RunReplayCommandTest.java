@@ -49,7 +49,8 @@ class RunReplayCommandTest {
     static void startBroker() throws Exception {
         kafka = EmbeddedKafka.start(shared.resolve("kafka"), 0, 0);
         config = shared.resolve("test.properties");
-        Files.writeString(config, "# defaults\n");
+        // the HTTP server on any free port: 8080 may be another engineer's
+        Files.writeString(config, "# defaults\nhttp.port=0\n");
     }
 
     @AfterAll
@@ -202,6 +203,7 @@ class RunReplayCommandTest {
                 "state.dir=" + dir.resolve("state"),
                 "commit.interval.ms=100",
                 "topic.partitions=1",
+                "http.port=0",
                 ""));
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Path out = dir.resolve("run.out");
@@ -218,6 +220,7 @@ class RunReplayCommandTest {
             assertTrue(printed.contains("state dir    " + dir.resolve("state")), printed);
             assertTrue(printed.contains("events       carousel.events"), printed);
             assertTrue(printed.contains("dead-letter  carousel.dead-letter"), printed);
+            assertTrue(printed.contains("dashboard    http://127.0.0.1:"), printed);
 
             Path csv = dir.resolve("probe.csv");
             Files.writeString(csv, "timestamp,value\n2024-01-01T00:00:00Z,1\n2024-01-01T00:01:00Z,2\n2024-01-01T00:02:00Z,3\n");

@@ -187,7 +187,8 @@ class CarouselConfigTest {
                 Arguments.of(RETRAIN_DRIFT, "maybe", "expected true or false"),
                 Arguments.of(TRAINING_EXCLUDE_ANOMALIES, "", "expected true or false"),
                 Arguments.of(HTTP_PORT, "http", "expected an integer between 0 and 65535"),
-                Arguments.of(HTTP_HOST, "", "expected a value"));
+                Arguments.of(HTTP_HOST, "", "expected a value"),
+                Arguments.of(HTTP_INSECURE, "maybe", "expected true or false"));
     }
 
     @ParameterizedTest(name = "{0}={1}")
@@ -204,7 +205,7 @@ class CarouselConfigTest {
         List<String> tested = invalidValues().map(a -> (String) a.get()[0]).distinct().toList();
         for (String key : DEFAULTS.keySet()) {
             boolean freeText = List.of(EVENTS_KEY_FIELD, EVENTS_TIMESTAMP_FIELD, MODEL_GROUP_FIELD, HTTP_TOKEN,
-                    TOPIC_ENRICHED, TOPIC_FORECASTS, TOPIC_ANOMALIES, TOPIC_DEAD_LETTER, TOPIC_MODELS).contains(key);
+                    HTTP_ADVERTISED_HOST, TOPIC_CONTROL, TOPIC_ENRICHED, TOPIC_FORECASTS, TOPIC_ANOMALIES, TOPIC_DEAD_LETTER, TOPIC_MODELS).contains(key);
             assertTrue(freeText || tested.contains(key), "no invalid-value case for " + key);
         }
     }

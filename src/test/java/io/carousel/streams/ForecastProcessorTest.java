@@ -1,6 +1,7 @@
 package io.carousel.streams;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,6 +49,7 @@ class ForecastProcessorTest {
         keyState = store(CarouselTopology.KEY_STATE_STORE, Serdes.String());
         KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> history = store(CarouselTopology.HISTORY_STORE, Serdes.Bytes());
         models = store(CarouselTopology.MODEL_STORE, Serdes.String());
+        store(CarouselTopology.MODEL_VERSIONS_STORE, Serdes.Bytes());
         trainers = new Trainers(s.retrain());
         ForecastProcessor p = new ForecastProcessor(s, ModelSource.from(s), trainers, new GroupModels());
         p.init(context);
@@ -190,5 +192,97 @@ class ForecastProcessorTest {
         context.setCurrentSystemTimeMs(T0 + 62_000);
         byTime.getPunctuator().punctuate(T0 + 62_000);
         assertEquals(1, KeyState.deserialise(keyState.get("k")).modelVersion(), "not due again before another interval");
+    }
+
+    private static Record<byte[], Routed> control(String key, Control c) {
+        return new Record<>(key.getBytes(StandardCharsets.UTF_8), Routed.control(c), 0L);
+    }
+
+    @Test
+    void shouldMarkAFlaggedEventAsAFalsePositiveFromTheControlTopic() throws Exception {
+        ForecastProcessor p = processor(Map.of("retrain.every-events", "0"), true);
+        java.util.Random noise = new java.util.Random(3);
+        long spike = -1;
+        for (int i = 0; i < 80; i++) {
+            double v = i == 60 ? 40 : Math.sin(i / 4.0) + 0.05 * noise.nextGaussian();
+            p.process(event("k", T0 + i * 1000L, v));
+            if (carousel(context.forwarded().get(context.forwarded().size() - 1)).get("anomaly").asBoolean()) {
+                spike = T0 + i * 1000L;
+            }
+        }
+        assertEquals(T0 + 60_000, spike, "the spike is flagged");
+        KeyState before = KeyState.deserialise(keyState.get("k"));
+        assertEquals(1, before.anomalies());
+        assertEquals(spike, before.lastAnomalyAt());
+        assertTrue(before.anomalous());
+        KeyQueries q = new KeyQueries(StreamSettings.from(CarouselConfig.of(Map.of("anomaly.warmup-events", "20"))),
+                ModelSource.from(StreamSettings.from(CarouselConfig.defaults())));
+        double thresholdBefore = q.view("k", keyState.get("k")).threshold();
+
+        context.setRecordMetadata("carousel.control", 0, 17);
+        p.process(control("k", Control.feedback(spike, false)));
+        KeyState after = KeyState.deserialise(keyState.get("k"));
+        assertEquals(17, after.lastControlOffset(), "the applied request's offset is recorded for the API to wait on");
+        assertEquals(1, after.falsePositives());
+        assertEquals(0, after.anomalies());
+        assertEquals(-1, after.lastAnomalyAt());
+        assertFalse(after.anomalous());
+        assertTrue(q.view("k", keyState.get("k")).threshold() > thresholdBefore, "a false positive raises the key's threshold");
+        assertEquals(80, after.count(), "feedback is not an event");
+
+        // feedback on an event that is not flagged changes nothing but the offset
+        context.setRecordMetadata("carousel.control", 0, 18);
+        p.process(control("k", Control.feedback(spike, false)));
+        assertEquals(1, KeyState.deserialise(keyState.get("k")).falsePositives());
+        assertEquals(18, KeyState.deserialise(keyState.get("k")).lastControlOffset());
+
+        // a missed anomaly: flag an ordinary event, the threshold comes down again
+        context.setRecordMetadata("carousel.control", 0, 19);
+        p.process(control("k", Control.feedback(T0 + 70_000, true)));
+        KeyState missed = KeyState.deserialise(keyState.get("k"));
+        assertEquals(1, missed.missedAnomalies());
+        assertEquals(T0 + 70_000, missed.lastAnomalyAt());
+        assertEquals(71, missed.lastAnomalyCount);
+    }
+
+    @Test
+    void shouldRollBackToThePreviousVersionAndThenToTheInitialModel() throws Exception {
+        ForecastProcessor p = processor(Map.of("retrain.every-events", "60", "retrain.epochs", "1", "retrain.seq-len", "16",
+                "retrain.max-regression", "1000", "model.hidden", "8", "retrain.drift", "false"), true);
+        KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> versions = context.getStateStore(CarouselTopology.MODEL_VERSIONS_STORE);
+        for (int i = 0; i < 120; i++) {
+            p.process(event("k", T0 + i * 1000L, Math.sin(i / 5.0)));
+        }
+        assertEquals(2, KeyState.deserialise(keyState.get("k")).modelVersion(), "trained twice");
+        List<ModelVersions.Version> kept = ModelVersions.list(versions, "k");
+        assertEquals(List.of(1L, 2L), kept.stream().map(ModelVersions.Version::version).toList());
+        assertTrue(kept.get(0).hasWeights(), "version 1's weights are kept for a rollback");
+        assertEquals(1, kept.get(1).previous());
+
+        context.setRecordMetadata("carousel.control", 0, 5);
+        context.setCurrentSystemTimeMs(T0 + 200_000);
+        p.process(control("k", Control.rollback()));
+        KeyState k = KeyState.deserialise(keyState.get("k"));
+        assertEquals(1, k.modelVersion(), "version 1 serves again");
+        assertEquals(5, k.lastControlOffset());
+        assertEquals(1, ModelRecords.version(ModelRecords.decode("k", models.get("k"))));
+        assertTrue(ModelVersions.list(versions, "k").get(1).facts().containsKey(ModelVersions.ROLLED_BACK_AT));
+        context.resetForwards();
+        p.process(event("k", T0 + 120_000, Math.sin(120 / 5.0)));
+        assertEquals(1, carousel(context.forwarded().get(0)).get("modelVersion").asLong());
+
+        p.process(control("k", Control.rollback()));
+        assertNull(models.get("k"), "back to the initial model");
+        context.resetForwards();
+        p.process(event("k", T0 + 121_000, 0.5));
+        JsonNode c = carousel(context.forwarded().get(0));
+        assertEquals(0, c.get("modelVersion").asLong());
+        assertEquals("persistence", c.get("source").asText());
+        assertEquals(0.5, c.get("nextForecast").asDouble(), "persistence again");
+
+        for (int i = 122; i < 185; i++) {
+            p.process(event("k", T0 + i * 1000L, Math.sin(i / 5.0)));
+        }
+        assertEquals(3, KeyState.deserialise(keyState.get("k")).modelVersion(), "a new version continues from the highest number");
     }
 }

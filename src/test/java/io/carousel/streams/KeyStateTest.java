@@ -53,6 +53,60 @@ class KeyStateTest {
     void shouldTakeThisManyBytesPerKeyAtHidden32() {
         // one feature, one output, 1 layer of 32: h and c as floats dominate
         int bytes = new KeyState(1, 1, 2 * 32, ScoreState.initial(1)).serialisedSize();
-        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40, bytes);
+        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40 + 50, bytes);
+    }
+
+    @Test
+    void shouldRoundTripTheFeedbackAndAnomalyFieldsOfFormat2() {
+        KeyState k = new KeyState(1, 1, 64, ScoreState.initial(1));
+        k.count = 500;
+        k.anomalies = 3;
+        k.lastAnomalyAt = 1_700_000_000_000L;
+        k.lastAnomalyCount = 450;
+        k.falsePositives = 2;
+        k.missedAnomalies = 1;
+        k.lastControlOffset = 42;
+        k.group = "pumps-é";
+        byte[] bytes = k.serialise();
+        assertEquals(KeyState.FORMAT, bytes[0]);
+        KeyState back = KeyState.deserialise(bytes);
+        assertArrayEquals(bytes, back.serialise());
+        assertEquals(3, back.anomalies());
+        assertEquals(1_700_000_000_000L, back.lastAnomalyAt());
+        assertEquals(2, back.falsePositives());
+        assertEquals(1, back.missedAnomalies());
+        assertEquals(42, back.lastControlOffset());
+        assertEquals("pumps-é", back.group());
+        assertEquals(true, back.anomalous(), "flagged 50 events ago");
+        back.count = 550;
+        assertEquals(false, back.anomalous(), "flagged " + KeyState.ANOMALOUS_EVENTS + " events ago");
+    }
+
+    /** Format 1, as the previous build wrote it: the format 2 fields read as "nothing yet". */
+    @Test
+    void shouldReadFormat1() {
+        KeyState k = new KeyState(2, 1, 64, ScoreState.initial(1));
+        k.modelVersion = 3;
+        k.count = 77;
+        k.lastTimestamp = 123_456L;
+        k.forecast[0] = 1.5;
+        k.hc[5] = 0.25f;
+        k.driftMin = -2;
+        byte[] v2 = k.serialise();
+        byte[] v1 = java.util.Arrays.copyOf(v2, v2.length - KeyState.FORMAT_2_EXTRA);
+        v1[0] = KeyState.FORMAT_1;
+        KeyState back = KeyState.deserialise(v1);
+        assertEquals(3, back.modelVersion());
+        assertEquals(77, back.count());
+        assertEquals(123_456L, back.lastTimestamp());
+        assertEquals(1.5, back.forecast()[0]);
+        assertEquals(0.25f, back.hc[5]);
+        assertEquals(-2, back.driftMin);
+        assertEquals(0, back.anomalies());
+        assertEquals(-1, back.lastAnomalyAt());
+        assertEquals(-1, back.lastControlOffset());
+        assertEquals(false, back.anomalous());
+        assertArrayEquals(v2, back.serialise(), "written back as format 2");
+        assertEquals(KeyState.FORMAT, back.serialise()[0]);
     }
 }

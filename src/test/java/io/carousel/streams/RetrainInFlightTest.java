@@ -61,7 +61,7 @@ class RetrainInFlightTest {
             CarouselConfig config = CarouselConfig.of(cfg);
             StreamSettings s = StreamSettings.from(config);
             kafka.createTopics(Map.of(s.eventsTopic(), 4, s.enrichedTopic(), 4, s.forecastsTopic(), 4,
-                    s.anomaliesTopic(), 4, s.deadLetterTopic(), 4), Map.of());
+                    s.anomaliesTopic(), 4, s.deadLetterTopic(), 4, s.controlTopic(), 4), Map.of());
             Trainers trainersA = new Trainers(s.retrain());
             Trainers trainersB = new Trainers(s.retrain());
             KafkaStreams a = streams(kafka, config, s, trainersA, "a");

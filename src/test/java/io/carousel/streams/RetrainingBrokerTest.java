@@ -46,7 +46,7 @@ class RetrainingBrokerTest {
             CarouselConfig config = CarouselConfig.of(cfg);
             StreamSettings s = StreamSettings.from(config);
             kafka.createTopics(Map.of(s.eventsTopic(), 2, s.enrichedTopic(), 2, s.forecastsTopic(), 2,
-                    s.anomaliesTopic(), 2, s.deadLetterTopic(), 2), Map.of());
+                    s.anomaliesTopic(), 2, s.deadLetterTopic(), 2, s.controlTopic(), 2), Map.of());
             Properties props = config.streamsProperties(kafka.bootstrapServers());
             List<JsonNode> first;
             Trainers trainers = new Trainers(s.retrain());

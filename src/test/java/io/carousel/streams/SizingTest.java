@@ -48,6 +48,6 @@ class SizingTest {
             assertTrue(Math.abs(z.model() - model) < 0.02 * model, "estimated " + z.model() + ", stored " + model);
             assertEquals(z.keyState() + 150L * z.historyEvent() + z.model(), z.perKey());
         }
-        assertEquals(499, Sizing.of(StreamSettings.from(CarouselConfig.of(Map.of())), 0).keyState(), "H = 32, one feature");
+        assertEquals(549, Sizing.of(StreamSettings.from(CarouselConfig.of(Map.of())), 0).keyState(), "H = 32, one feature");
     }
 }

@@ -87,7 +87,7 @@ class TopologyTest {
             assertTrue(moved, "the LSTM stepped even while forecasting by persistence");
             // h and c as floats (256 bytes) are most of it; see KeyStateTest for the layout
             assertEquals(a.serialisedSize(), store.get("a").length);
-            assertTrue(store.get("a").length < 512, "compact: " + store.get("a").length);
+            assertTrue(store.get("a").length < 600, "compact: " + store.get("a").length);
         }
     }
 

@@ -1,0 +1,164 @@
+package io.carousel.streams;
+
+import io.carousel.lstm.LstmModel;
+import io.carousel.lstm.LstmStepper;
+import io.carousel.scoring.Scorer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Read-only views of the stream's state, for interactive queries: what a key's stored bytes mean
+ * and a fresh forecast from them. It knows the state's layout and the forecaster's arithmetic, not
+ * where the bytes come from (the HTTP layer reads them through Kafka Streams' interactive
+ * queries, from whichever instance owns the key). Nothing here writes a store. Thread-safe: each
+ * call works on its own buffers.
+ */
+public final class KeyQueries {
+
+    /** What {@code GET /keys/{key}} shows. Numbers that do not exist yet are NaN. */
+    public record KeyView(String key, String model, double[] lastValues, long lastTimestamp, double forecast,
+                          double lower, double upper, long nextTimestamp, double score, boolean anomalous,
+                          long anomalies, long lastAnomalyAt, double threshold, long falsePositives,
+                          long missedAnomalies, long events, long modelVersion, String source, boolean warm,
+                          long controlOffset) {}
+
+    /** One step of a roll-out. */
+    public record Step(int step, long timestamp, double forecast, double lower, double upper) {}
+
+    /** A fresh roll-out of {@code steps} from the key's current state. */
+    public record Rollout(String key, long fromTimestamp, long modelVersion, String source, List<Step> steps) {}
+
+    private final StreamSettings settings;
+    private final ModelSource models;
+    private final Scorer scorer;
+
+    public KeyQueries(StreamSettings settings, ModelSource models) {
+        this.settings = settings;
+        this.models = models;
+        this.scorer = new Scorer(settings.scoring());
+    }
+
+    public StreamSettings settings() {
+        return settings;
+    }
+
+    /** The model id a key's events train: the key itself with per-key models. */
+    public boolean perKeyModels() {
+        return settings.scope() == StreamSettings.Scope.KEY;
+    }
+
+    public KeyView view(String key, byte[] state) {
+        KeyState k = KeyState.deserialise(state);
+        double w = scorer.intervalHalfWidth(k.score, 0);
+        double f = k.count == 0 ? Double.NaN : k.forecast[0];
+        long step = Math.round(k.meanInterval);
+        return new KeyView(key, perKeyModels() ? key : k.group, k.last.clone(), k.lastTimestamp, f, f - w, f + w,
+                step > 0 ? k.lastTimestamp + step : -1, k.lastScore, k.anomalous(), k.anomalies, k.lastAnomalyAt,
+                scorer.threshold(k.score), k.falsePositives, k.missedAnomalies, k.count, k.modelVersion,
+                k.forecastFromModel ? "lstm" : "persistence", scorer.isWarm(k.score), k.lastControlOffset);
+    }
+
+    /** The offset of the last control record the key's task applied to it (-1: none). */
+    public static long controlOffset(byte[] state) {
+        return KeyState.deserialise(state).lastControlOffset;
+    }
+
+    /** The key's model group (null with per-key models). */
+    public static String group(byte[] state) {
+        return KeyState.deserialise(state).group;
+    }
+
+    /** The key's stored history since {@code since} (exclusive), within the retention. */
+    public List<History.Event> history(org.apache.kafka.streams.state.ReadOnlyKeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> store,
+                                       String key, byte[] state, long since) {
+        KeyState k = KeyState.deserialise(state);
+        return History.read(store, key, k.lastTimestamp, settings.retrain().historyRetentionMs(), since, null);
+    }
+
+    /**
+     * {@code steps} forecasts from the key's current state: step 1 is the stored forecast for the
+     * next event; each further step feeds the LSTM its own previous forecast (the other features
+     * held at their last values), as the forecasts topic does with {@code forecast.horizon}. The
+     * interval widens as sqrt(step), as there. With an untrained model every step is the last value.
+     *
+     * <p>A group's model may have moved on since the key's last event (the global store keeps only
+     * the newest version): then the roll-out starts from the key's state re-warmed under the new
+     * weights from its history, as the key's next event would.
+     *
+     * @param modelRecord the serving model's stored record (model store or group store), or null
+     *                    when the key serves the initial model
+     * @param history     the key's history, read only when a re-warm is needed
+     */
+    public Rollout rollout(String key, byte[] state, byte[] modelRecord,
+                           java.util.function.Supplier<List<History.Event>> history, int steps) {
+        KeyState k = KeyState.deserialise(state);
+        Served served;
+        if (modelRecord == null) {
+            served = Served.of(models.model(), models.version(), settings);
+        } else {
+            LstmModel m = ModelRecords.decode(key, modelRecord);
+            served = Served.of(m, ModelRecords.version(m), settings);
+            if (served.version() != k.modelVersion) {
+                new KeyForecaster(settings, models.model(), models.version())
+                        .rewarm(k, history.get(), served, ModelRecords.valLoss(m));
+            }
+        }
+        boolean trained = k.forecastFromModel && served.version() > 0;
+        int o = settings.outputs();
+        int f = settings.featureCount();
+        double[] input = new double[settings.modelInputs()];
+        double[] state1 = new double[k.hc.length];
+        for (int i = 0; i < state1.length; i++) {
+            state1[i] = k.hc[i];
+        }
+        double[] out = new double[o];
+        double[] value = k.forecast.clone();
+        for (int j = 0; j < o; j++) {
+            out[j] = (value[j] - k.mean[j]) / KeyForecaster.scale(k, j);
+        }
+        for (int i = o; i < f; i++) {
+            input[i] = (k.last[i] - k.mean[i]) / KeyForecaster.scale(k, i);
+        }
+        LstmStepper stepper = served.stepper();
+        long gap = Math.round(k.meanInterval);
+        double w = scorer.intervalHalfWidth(k.score, 0);
+        List<Step> out1 = new ArrayList<>();
+        for (int h = 0; h < steps; h++) {
+            long t = gap > 0 ? k.lastTimestamp + (h + 1) * gap : -1;
+            if (h > 0 && trained) {
+                System.arraycopy(out, 0, input, 0, o);
+                int p = f;
+                if (settings.timeDelta()) {
+                    input[p++] = 1.0;
+                }
+                if (settings.calendar() && t >= 0) {
+                    KeyForecaster.calendar(t, input, p);
+                }
+                stepper.step(input, 0, state1, 0, out, 0);
+                for (int j = 0; j < o; j++) {
+                    value[j] = k.mean[j] + KeyForecaster.scale(k, j) * out[j];
+                }
+            }
+            double half = w * Math.sqrt(h + 1);
+            out1.add(new Step(h + 1, t, value[0], value[0] - half, value[0] + half));
+        }
+        return new Rollout(key, k.lastTimestamp, k.modelVersion, trained ? "lstm" : "persistence", out1);
+    }
+
+    /** The facts of a stored model record (ModelRecords' metadata keys). */
+    public static Map<String, String> facts(String id, byte[] record) {
+        LstmModel m = ModelRecords.decode(id, record);
+        return m.metadata();
+    }
+
+    /** The version of a stored model record. */
+    public static long version(String id, byte[] record) {
+        return ModelRecords.version(ModelRecords.decode(id, record));
+    }
+
+    /** The version every key starts at (0 = untrained). */
+    public long initialVersion() {
+        return models.version();
+    }
+}
