@@ -307,9 +307,12 @@ public final class ThroughputBench {
 
     private void produce(String topic, int keys, int events, long seed) {
         Random rnd = new Random(seed);
+        // record times of now: the event times (in 2023) as record times would fall under the topics'
+        // 7-day retention, and the broker deletes such segments at its next check, mid-run
+        long now = System.currentTimeMillis();
         try (KafkaProducer<byte[], byte[]> p = producer()) {
             for (int i = 0; i < events; i++) {
-                p.send(record(topic, i % keys, i / keys, rnd, T0 + i));
+                p.send(record(topic, i % keys, i / keys, rnd, now));
             }
             p.flush();
         }
