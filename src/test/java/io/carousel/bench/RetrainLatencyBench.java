@@ -48,6 +48,8 @@ public final class RetrainLatencyBench {
                 RetrainTimeBench.medianMillis(5));
         Path dir = Files.createTempDirectory("carousel-latency");
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0, 0)) {
+            // a first run warms the JIT and the broker up: without it the first measured run pays for both
+            run(kafka, dir, "warm-up", Map.of("retrain.every-events", "0", "retrain.drift", "false"), rate, Math.min(seconds, 15));
             double[] off = run(kafka, dir, "off", Map.of("retrain.every-events", "0", "retrain.drift", "false"), rate, seconds);
             double[] on = run(kafka, dir, "on", Map.of("retrain.every-events", "500", "retrain.epochs", "5",
                     "retrain.seq-len", "64", "retrain.batch", "32", "history.max-events", "2000"), rate, seconds);
