@@ -252,8 +252,20 @@ final class Api {
             partitions(n, local.partitions());
             return Response.json(200, n);
         }
-        List<JsonNode> pages = new java.util.ArrayList<>();
-        Set<Integer> answered = new HashSet<>(local.partitions());
+        List<JsonNode> all = new java.util.ArrayList<>();
+        local.keys().forEach(k -> all.add(Views.keySummary(k)));
+        return gathered(r, q, limit, local.partitions(), all, "keys", "key", Views.JSON.createObjectNode());
+    }
+
+    /**
+     * One page of a list gathered from every instance: {@code all} holds this instance's entries;
+     * each other instance answers for its own partitions (forwarded once); the page is complete only
+     * when every partition answered exactly once, else 503 (a rebalance is under way). Entries are
+     * sorted by {@code idField}, and {@code next} is the cursor of the last one shown when more remain.
+     */
+    private Response gathered(Request r, Map<String, String> q, int limit, Set<Integer> localPartitions, List<JsonNode> all,
+                              String listField, String idField, ObjectNode n) {
+        Set<Integer> answered = new HashSet<>(localPartitions);
         String remote = localQuery(q, limit);
         for (HostInfo h : metadata.get().others(CarouselTopology.KEY_STATE_STORE)) {
             JsonNode page = forwarder.get(h, r.rawPath() + "?" + remote, metadata.get().self());
@@ -263,21 +275,17 @@ final class Api {
             if (!addPartitions(answered, page)) {
                 return Response.unavailable("two instances claim a partition (rebalancing)");
             }
-            pages.add(page);
+            page.path(listField).forEach(all::add);
         }
         Response incomplete = checkComplete(answered, CarouselTopology.KEY_STATE_STORE);
         if (incomplete != null) {
             return incomplete;
         }
-        List<JsonNode> all = new java.util.ArrayList<>();
-        local.keys().forEach(k -> all.add(Views.keySummary(k)));
-        pages.forEach(pg -> pg.path("keys").forEach(all::add));
-        all.sort((a, b) -> QueryService.compare(a.path("key").asText(), b.path("key").asText()));
-        ObjectNode n = Views.JSON.createObjectNode();
-        ArrayNode keys = n.putArray("keys");
-        all.stream().limit(limit).forEach(keys::add);
+        all.sort((a, b) -> QueryService.compare(a.path(idField).asText(), b.path(idField).asText()));
+        ArrayNode list = n.has(listField) ? (ArrayNode) n.get(listField) : n.putArray(listField);
+        all.stream().limit(limit).forEach(list::add);
         if (all.size() > limit) {
-            n.put("next", all.get(limit - 1).path("key").asText());
+            n.put("next", all.get(limit - 1).path(idField).asText());
         } else {
             n.putNull("next");
         }
@@ -306,30 +314,7 @@ final class Api {
         }
         List<JsonNode> all = new java.util.ArrayList<>();
         local.models().forEach(mv -> all.add(Views.modelSummary(mv)));
-        Set<Integer> answered = new HashSet<>(local.partitions());
-        String remote = localQuery(q, limit);
-        for (HostInfo h : metadata.get().others(CarouselTopology.KEY_STATE_STORE)) {
-            JsonNode page = forwarder.get(h, r.rawPath() + "?" + remote, metadata.get().self());
-            if (page == null) {
-                return Response.unavailable("instance " + h + " did not answer");
-            }
-            if (!addPartitions(answered, page)) {
-                return Response.unavailable("two instances claim a partition (rebalancing)");
-            }
-            page.path("models").forEach(all::add);
-        }
-        Response incomplete = checkComplete(answered, CarouselTopology.KEY_STATE_STORE);
-        if (incomplete != null) {
-            return incomplete;
-        }
-        all.sort((a, b) -> QueryService.compare(a.path("id").asText(), b.path("id").asText()));
-        all.stream().limit(limit).forEach(models::add);
-        if (all.size() > limit) {
-            n.put("next", all.get(limit - 1).path("id").asText());
-        } else {
-            n.putNull("next");
-        }
-        return Response.json(200, n);
+        return gathered(r, q, limit, local.partitions(), all, "models", "id", n);
     }
 
     /** The query another instance answers for its own partitions: the same filters, one more than a page. */
