@@ -55,12 +55,12 @@ public final class CarouselMetrics implements Telemetry, AutoCloseable {
     private java.util.concurrent.ScheduledExecutorService refresher;
     private JvmGcMetrics gc;
 
-    /** One model's running numbers, and its meters (null past the series cap). */
+    /** One model's running numbers, and its meters. */
     private static final class ModelStats {
         long events;
         double mae = Double.NaN;
         volatile double version;
-        List<Meter> meters;
+        List<Meter> meters;     // its two gauges
 
         synchronized void error(double e) {
             if (!Double.isFinite(e)) {
@@ -142,8 +142,10 @@ public final class CarouselMetrics implements Telemetry, AutoCloseable {
             anomalies.increment();
         }
         ModelStats st = stats(model);
-        st.error(absError);
-        st.version = version;
+        if (st != null) {
+            st.error(absError);
+            st.version = version;
+        }
     }
 
     @Override
@@ -165,33 +167,36 @@ public final class CarouselMetrics implements Telemetry, AutoCloseable {
 
     @Override
     public void serving(String model, long version) {
-        stats(model).version = version;
+        ModelStats st = stats(model);
+        if (st != null) {
+            st.version = version;
+        }
     }
 
     @Override
     public void forget(String model) {
         ModelStats s = models.remove(model);
-        if (s != null && s.meters != null) {
+        if (s != null) {
             s.meters.forEach(registry::remove);
         }
     }
 
+    /** The model's numbers, or null past {@link #MAX_MODEL_SERIES}: only models with meters are kept, so memory stays bounded. */
     private ModelStats stats(String model) {
         ModelStats s = models.get(model);
-        if (s != null) {
+        if (s != null || models.size() >= MAX_MODEL_SERIES) {
+            if (s == null && warned.compareAndSet(false, true)) {
+                LOG.warn("more than {} models on this instance: per-model metrics stop there", MAX_MODEL_SERIES);
+            }
             return s;
         }
         return models.computeIfAbsent(model, id -> {
             ModelStats n = new ModelStats();
-            if (models.size() < MAX_MODEL_SERIES) {
-                n.meters = List.of(
-                        Gauge.builder("carousel.forecast.mae", n, ModelStats::mae).tag("model", id)
-                                .description("Running mean absolute forecast error (about the last 100 events)").register(registry),
-                        Gauge.builder("carousel.model.serving.version", n, x -> x.version).tag("model", id)
-                                .description("Model version serving").register(registry));
-            } else if (warned.compareAndSet(false, true)) {
-                LOG.warn("more than {} models on this instance: per-model metrics stop there", MAX_MODEL_SERIES);
-            }
+            n.meters = List.of(
+                    Gauge.builder("carousel.forecast.mae", n, ModelStats::mae).tag("model", id)
+                            .description("Running mean absolute forecast error (about the last 100 events)").register(registry),
+                    Gauge.builder("carousel.model.serving.version", n, x -> x.version).tag("model", id)
+                            .description("Model version serving").register(registry));
             return n;
         });
     }

@@ -62,25 +62,19 @@ public final class Topics {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
         while (true) {
             try {
-                return admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                return await(admin.describeTopics(List.of(topic)).allTopicNames(), "describe topic " + topic)
                         .get(topic).partitions().size();
-            } catch (ExecutionException e) {
+            } catch (IllegalStateException e) {
                 if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
                         || System.nanoTime() > deadline) {
-                    throw new IllegalStateException("cannot describe topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
+                    throw e;
                 }
-            } catch (TimeoutException e) {
-                throw new IllegalStateException("cannot describe topic " + topic + ": no answer from the brokers within "
-                        + TIMEOUT_SECONDS + " s", e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while describing topic " + topic, e);
             }
             try {
                 Thread.sleep(100);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while describing topic " + topic, e);
+                throw new IllegalStateException("interrupted while trying to describe topic " + topic, e);
             }
         }
     }

@@ -155,9 +155,7 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         }
         store.put(key, k.serialise());
         String model = grouped ? e.group() : key;
-        if (reported.add(model)) {
-            telemetry.serving(model, served.version());
-        }
+        reported.add(model); // its meters are dropped when this task closes
         telemetry.processed(model, served.version(), Math.abs(outcome.error[0]), outcome.anomaly);
         byte[] anomaly = outcome.anomaly ? writer.anomaly(key, e, outcome) : null;
         byte[] group = grouped ? e.group().getBytes(StandardCharsets.UTF_8) : null;

@@ -48,14 +48,9 @@ public final class History {
     }
 
     /**
-     * Appends event number {@code seq} (the key's count before this event) and deletes the event
-     * that falls out of the count cap.
+     * Appends event number {@code seq} (the key's count before this event), with the forecast made
+     * for it and its interval's half-width, and deletes the event that falls out of the count cap.
      */
-    void append(String key, long seq, long timestamp, boolean anomaly, double[] features) {
-        append(key, seq, timestamp, anomaly, features, Double.NaN, Double.NaN);
-    }
-
-    /** As above, with the forecast made for the event and its interval's half-width. */
     void append(String key, long seq, long timestamp, boolean anomaly, double[] features, double forecast, double halfWidth) {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
         ByteBuffer v = ByteBuffer.allocate(8 + 1 + 16 + 8 * features.length);
@@ -90,24 +85,29 @@ public final class History {
      */
     public static java.util.List<Event> read(ReadOnlyKeyValueStore<Bytes, byte[]> store, String key, long newest,
                                              long retentionMs, long since, java.util.List<Bytes> expired) {
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
         java.util.List<Event> out = new java.util.ArrayList<>();
+        scan(store, key, kv -> {
+            Event e = decode(kv.key, kv.value);
+            if (newest - e.timestamp() > retentionMs) {
+                if (expired != null) {
+                    expired.add(kv.key);
+                }
+            } else if (e.timestamp() > since) {
+                out.add(e);
+            }
+        });
+        return out;
+    }
+
+    /** Every stored event of the key, oldest first. */
+    private static void scan(ReadOnlyKeyValueStore<Bytes, byte[]> store, String key,
+                             java.util.function.Consumer<KeyValue<Bytes, byte[]>> each) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
         try (KeyValueIterator<Bytes, byte[]> it = store.range(storeKey(k, 0), storeKey(k, Long.MAX_VALUE))) {
             while (it.hasNext()) {
-                KeyValue<Bytes, byte[]> kv = it.next();
-                Event e = decode(kv.key, kv.value);
-                if (newest - e.timestamp() > retentionMs) {
-                    if (expired != null) {
-                        expired.add(kv.key);
-                    }
-                    continue;
-                }
-                if (e.timestamp() > since) {
-                    out.add(e);
-                }
+                each.accept(it.next());
             }
         }
-        return out;
     }
 
     private static Event decode(Bytes storeKey, byte[] value) {
@@ -134,41 +134,32 @@ public final class History {
      * key has no such event.
      */
     Event mark(String key, long timestamp, boolean anomaly) {
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        Event found = null;
-        Bytes foundKey = null;
-        byte[] foundValue = null;
-        try (KeyValueIterator<Bytes, byte[]> it = store.range(storeKey(k, 0), storeKey(k, Long.MAX_VALUE))) {
-            while (it.hasNext()) {
-                KeyValue<Bytes, byte[]> kv = it.next();
-                Event e = decode(kv.key, kv.value);
-                if (e.timestamp() == timestamp && e.anomaly() != anomaly) {
-                    found = e;
-                    foundKey = kv.key;
-                    foundValue = kv.value;
-                }
+        java.util.List<KeyValue<Bytes, byte[]>> found = new java.util.ArrayList<>(1);
+        scan(store, key, kv -> {
+            if (ByteBuffer.wrap(kv.value).getLong() == timestamp && ((kv.value[8] & ANOMALY) != 0) != anomaly) {
+                found.clear();
+                found.add(kv); // the latest one wins
             }
+        });
+        if (found.isEmpty()) {
+            return null;
         }
-        if (found != null) {
-            byte[] v = foundValue.clone();
-            v[8] = (byte) (anomaly ? v[8] | ANOMALY : v[8] & ~ANOMALY);
-            store.put(foundKey, v);
-        }
-        return found;
+        KeyValue<Bytes, byte[]> kv = found.get(0);
+        byte[] v = kv.value.clone();
+        v[8] = (byte) (anomaly ? v[8] | ANOMALY : v[8] & ~ANOMALY);
+        store.put(kv.key, v);
+        return decode(kv.key, kv.value);
     }
 
     /** The key's latest flagged event, or null. */
     Event latestAnomaly(String key) {
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        Event latest = null;
-        try (KeyValueIterator<Bytes, byte[]> it = store.range(storeKey(k, 0), storeKey(k, Long.MAX_VALUE))) {
-            while (it.hasNext()) {
-                KeyValue<Bytes, byte[]> kv = it.next();
-                if ((kv.value[8] & ANOMALY) != 0) {
-                    latest = decode(kv.key, kv.value);
-                }
+        java.util.List<KeyValue<Bytes, byte[]>> latest = new java.util.ArrayList<>(1);
+        scan(store, key, kv -> {
+            if ((kv.value[8] & ANOMALY) != 0) {
+                latest.clear();
+                latest.add(kv);
             }
-        }
-        return latest;
+        });
+        return latest.isEmpty() ? null : decode(latest.get(0).key, latest.get(0).value);
     }
 }

@@ -158,32 +158,45 @@ public final class KeyForecaster {
         }
     }
 
-    /** Steps 2..horizon: the LSTM fed its own forecasts (persistence repeats the last value). */
+    /** Steps 2..horizon of the forecasts topic (persistence repeats the last value). */
     private void rollOut(KeyState k, long timestamp, Outcome r) {
-        int hz = s.horizon();
-        long step = Math.round(k.meanInterval);
-        for (int j = 0; j < o; j++) {
-            r.horizon[j] = k.forecast[j];
-        }
         System.arraycopy(state, 0, rollState, 0, state.length);
-        for (int h = 1; h < hz; h++) {
-            long t = step > 0 ? timestamp + (h + 1) * step : -1;
-            r.horizonTime[h] = t;
-            if (modelVersion > 0) {
-                // inputs: previous forecast for the targets, the other features held at their last values
-                for (int j = 0; j < o; j++) {
-                    input[j] = out[j];
-                }
+        rollOut(s, k, stepper, modelVersion > 0, timestamp, input, rollState, out, r.horizon, r.horizonTime, s.horizon());
+    }
+
+    /**
+     * A roll-out of {@code steps} forecasts from a key's state after its last event: step 1 is the
+     * key's stored forecast; each further step feeds the LSTM its own previous output for the
+     * targets, the other features held at their last inputs; untrained, every step repeats the
+     * stored forecast. The forecasts topic's horizon and the query API's fresh roll-outs both come
+     * from here. Allocates nothing.
+     *
+     * @param input  [modelInputs] the last event's inputs (modified: targets and time inputs overwritten)
+     * @param state  [stateSize] h and c after the last event (modified)
+     * @param out    [O] the normalised output behind the stored forecast (modified)
+     * @param values [steps * O] written: every step's forecast, in raw units
+     * @param times  [steps] written: every step's time, -1 while the key has no usual gap
+     */
+    static void rollOut(StreamSettings s, KeyState k, LstmStepper stepper, boolean trained, long timestamp,
+                        double[] input, double[] state, double[] out, double[] values, long[] times, int steps) {
+        int o = s.outputs();
+        int f = s.featureCount();
+        long gap = Math.round(k.meanInterval);
+        for (int h = 0; h < steps; h++) {
+            long t = gap > 0 ? timestamp + (h + 1) * gap : -1;
+            times[h] = t;
+            if (h > 0 && trained) {
+                System.arraycopy(out, 0, input, 0, o);
                 if (s.timeDelta()) {
                     input[f] = 1.0;
                 }
                 if (s.calendar() && t >= 0) {
                     calendar(t, input, f + (s.timeDelta() ? 1 : 0));
                 }
-                stepper.step(input, 0, rollState, 0, out, 0);
+                stepper.step(input, 0, state, 0, out, 0);
             }
             for (int j = 0; j < o; j++) {
-                r.horizon[h * o + j] = modelVersion > 0 ? denormalise(k, j, out[j]) : k.forecast[j];
+                values[h * o + j] = h > 0 && trained ? denormalise(k, j, out[j]) : k.forecast[j];
             }
         }
     }

@@ -1,7 +1,6 @@
 package io.carousel.streams;
 
 import io.carousel.lstm.LstmModel;
-import io.carousel.lstm.LstmStepper;
 import io.carousel.scoring.Scorer;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,40 +107,25 @@ public final class KeyQueries {
         int o = settings.outputs();
         int f = settings.featureCount();
         double[] input = new double[settings.modelInputs()];
-        double[] state1 = new double[k.hc.length];
-        for (int i = 0; i < state1.length; i++) {
-            state1[i] = k.hc[i];
+        double[] hc = new double[k.hc.length];
+        for (int i = 0; i < hc.length; i++) {
+            hc[i] = k.hc[i];
         }
         double[] out = new double[o];
-        double[] value = k.forecast.clone();
         for (int j = 0; j < o; j++) {
-            out[j] = (value[j] - k.mean[j]) / KeyForecaster.scale(k, j);
+            out[j] = (k.forecast[j] - k.mean[j]) / KeyForecaster.scale(k, j);
         }
         for (int i = o; i < f; i++) {
             input[i] = (k.last[i] - k.mean[i]) / KeyForecaster.scale(k, i);
         }
-        LstmStepper stepper = served.stepper();
-        long gap = Math.round(k.meanInterval);
+        double[] values = new double[steps * o];
+        long[] times = new long[steps];
+        KeyForecaster.rollOut(settings, k, served.stepper(), trained, k.lastTimestamp, input, hc, out, values, times, steps);
         double w = scorer.intervalHalfWidth(k.score, 0);
         List<Step> out1 = new ArrayList<>();
         for (int h = 0; h < steps; h++) {
-            long t = gap > 0 ? k.lastTimestamp + (h + 1) * gap : -1;
-            if (h > 0 && trained) {
-                System.arraycopy(out, 0, input, 0, o);
-                int p = f;
-                if (settings.timeDelta()) {
-                    input[p++] = 1.0;
-                }
-                if (settings.calendar() && t >= 0) {
-                    KeyForecaster.calendar(t, input, p);
-                }
-                stepper.step(input, 0, state1, 0, out, 0);
-                for (int j = 0; j < o; j++) {
-                    value[j] = k.mean[j] + KeyForecaster.scale(k, j) * out[j];
-                }
-            }
             double half = w * Math.sqrt(h + 1);
-            out1.add(new Step(h + 1, t, value[0], value[0] - half, value[0] + half));
+            out1.add(new Step(h + 1, times[h], values[h * o], values[h * o] - half, values[h * o] + half));
         }
         return new Rollout(key, k.lastTimestamp, k.modelVersion, trained ? "lstm" : "persistence", out1);
     }
