@@ -8,6 +8,7 @@ import io.carousel.http.Exchange.Response;
 import io.carousel.streams.CarouselTopology;
 import io.carousel.streams.Control;
 import io.carousel.streams.KeyQueries;
+import io.carousel.streams.ModelVersions;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -407,9 +408,8 @@ final class Api {
         if (r.body().length > 0) {
             body(r); // must be JSON if present
         }
-        QueryService s0 = service();
-        if (!s0.perKeyModels()) {
-            return Response.error(409, "rollback of group models (model.scope=group or global) is not supported");
+        if (!service().perKeyModels()) {
+            return atOwner(r, id, (s, part) -> groupRollback(s, id, part));
         }
         return atOwner(r, id, (s, part) -> {
             if (s.model(id, part).isEmpty()) {
@@ -431,6 +431,36 @@ final class Api {
             }
             return Optional.of(Response.json(applied ? 200 : 202, n));
         });
+    }
+
+    /**
+     * A group model's rollback: the control record goes to a forecast task, which hands it to the
+     * task that trains the group; that task publishes the previous weights again as the next version
+     * (see GroupTrainer), and the answer waits until this instance's global store serves it.
+     */
+    private Optional<Response> groupRollback(QueryService s, String id, int part) throws InterruptedException {
+        Optional<QueryService.ModelView> g = s.groupModel(id);
+        if (g.isEmpty()) {
+            return Optional.empty();
+        }
+        long serving = g.get().serving();
+        ModelVersions.Version v = g.get().versions().get(0);
+        if (serving <= s.queries().initialVersion() || v.untrained()) {
+            return Optional.of(Response.error(409, "model " + id + " serves its initial model; there is nothing to roll back to"));
+        }
+        long restores = Math.max(v.previous(), s.queries().initialVersion());
+        s.send(id, part, Control.rollback());
+        boolean applied = s.awaitGroupVersion(id, serving, APPLY_TIMEOUT);
+        ObjectNode n = Views.JSON.createObjectNode();
+        n.put("id", id);
+        n.put("from", serving);
+        n.put("to", serving + 1);
+        n.put("restores", restores);
+        n.put("applied", applied);
+        if (applied) {
+            s.groupModel(id).ifPresent(mv -> n.put("serving", mv.serving()));
+        }
+        return Optional.of(Response.json(applied ? 200 : 202, n));
     }
 
     /** Null if the request may write; else the 401. */

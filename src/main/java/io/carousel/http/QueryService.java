@@ -197,13 +197,42 @@ public final class QueryService {
         try (KeyValueIterator<String, byte[]> it = global.all()) {
             while (it.hasNext()) {
                 KeyValue<String, byte[]> kv = it.next();
-                long version = KeyQueries.version(kv.key, kv.value);
-                out.add(new ModelView(kv.key, version, List.of(new ModelVersions.Version(version,
-                        new java.util.TreeMap<>(KeyQueries.facts(kv.key, kv.value)), true))));
+                out.add(groupView(kv.key, kv.value));
             }
         }
         out.sort(Comparator.comparing(ModelView::id, QueryService::compare));
         return out;
+    }
+
+    /** One group model as every instance serves it (model.scope=group or global), from the global store. */
+    public Optional<ModelView> groupModel(String id) {
+        byte[] record = globalModels().get(id);
+        if (record == null) {
+            return Optional.empty();
+        }
+        return Optional.of(groupView(id, record));
+    }
+
+    private static ModelView groupView(String id, byte[] record) {
+        long version = KeyQueries.version(id, record);
+        return new ModelView(id, version, List.of(new ModelVersions.Version(version,
+                new java.util.TreeMap<>(KeyQueries.facts(id, record)), true)));
+    }
+
+    /** Waits until this instance's global store serves a version of the group above {@code above}; false on timeout. */
+    public boolean awaitGroupVersion(String id, long above, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (groupModel(id).map(m -> m.serving() > above).orElse(false)) {
+                    return true;
+                }
+            } catch (NotAvailable e) {
+                // the global store is being restored; keep looking until the deadline
+            }
+            Thread.sleep(25);
+        }
+        return false;
     }
 
     public Optional<ModelView> model(String id, int partition) {

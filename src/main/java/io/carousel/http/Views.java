@@ -135,6 +135,9 @@ final class Views {
             number(loss, "previousValidation", v.real("model.previous-val-loss"));
             o.put("previousVersion", v.previous());
             time(o, "rolledBackAt", v.number("model.rolled-back-at", -1));
+            if (v.number("model.restored-from", -1) >= 0) {
+                o.put("restoredFrom", v.number("model.restored-from", -1)); // a group rollback published this version
+            }
             o.put("weightsKept", v.hasWeights() || v.version() == m.serving());
         }
         return n;

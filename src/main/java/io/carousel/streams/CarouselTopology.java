@@ -23,6 +23,10 @@ import org.apache.kafka.streams.state.Stores;
  *          forecast [key-state store] ─► enriched, forecasts, anomalies (, dead-letter: out of order)
  *             ▲
  * control ────┘ (feedback and rollbacks from the HTTP API, partitioned like the events)
+ *
+ * with model.scope=group|global, also:
+ * forecast ─samples─► samples-by-group (repartition) ─► group-trainer ─► models ─► [global store, every instance]
+ *   (a group rollback travels the same way, as an empty sample)
  * </pre>
  */
 public final class CarouselTopology {
@@ -44,6 +48,8 @@ public final class CarouselTopology {
     public static final String GROUP_HISTORY_STORE = "carousel-group-history";
     /** A group's counters: samples seen, since the last training, last training time. */
     public static final String GROUP_STATE_STORE = "carousel-group-state";
+    /** A group's past versions, where it is trained: their facts, and the weights a rollback returns to (changelogged). */
+    public static final String GROUP_VERSIONS_STORE = "carousel-group-model-versions";
     public static final String SAMPLES_BY_GROUP = "samples-by-group";
 
     private CarouselTopology() {}
@@ -70,6 +76,8 @@ public final class CarouselTopology {
                     Serdes.Bytes(), Serdes.ByteArray()));
             b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(GROUP_STATE_STORE),
                     Serdes.String(), Serdes.ByteArray()));
+            b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(GROUP_VERSIONS_STORE),
+                    Serdes.Bytes(), Serdes.ByteArray()));
         }
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(KEY_STATE_STORE),
                 Serdes.String(), Serdes.ByteArray()));
@@ -103,7 +111,7 @@ public final class CarouselTopology {
                     .map((k, v) -> org.apache.kafka.streams.KeyValue.pair(v.group(), v.sample()), Named.as("by-group"))
                     .repartition(Repartitioned.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(SAMPLES_BY_GROUP))
                     .process(() -> new GroupTrainer(s, models, trainers, telemetry), Named.as("group-trainer"),
-                            GROUP_HISTORY_STORE, GROUP_STATE_STORE)
+                            GROUP_HISTORY_STORE, GROUP_STATE_STORE, GROUP_VERSIONS_STORE)
                     .to(s.modelsTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("models-out"));
         }
         out.filter((k, v) -> v.enriched() != null, Named.as("has-enriched")).mapValues(Emitted::enriched, Named.as("enriched-bytes"))

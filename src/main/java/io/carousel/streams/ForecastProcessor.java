@@ -122,7 +122,7 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
     public void process(Record<byte[], Routed> record) {
         applyFinished();
         if (record.value().control() != null) {
-            control(new String(record.key(), StandardCharsets.UTF_8), record.value().control());
+            control(new String(record.key(), StandardCharsets.UTF_8), record.value().control(), record.timestamp());
             return;
         }
         ParsedEvent e = record.value().event();
@@ -233,7 +233,7 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
             return;
         }
         Served serving = servedFor(key, k);
-        LstmModel start = retrain.scratch() || serving.version() == 0
+        LstmModel start = retrain.scratch() || !serving.trained()
                 ? LstmModel.init(serving.model().shape(), settings.seed() + serving.version() + 1)
                 : serving.model().copy();
         Retrainer.Job job = new Retrainer.Job(key, start, serving.model().copy(), serving.version(), series, new int[] {rows},
@@ -315,7 +315,14 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
     }
 
     /** A request from the control topic; the key's state records its offset once applied (or refused). */
-    private void control(String key, Control c) {
+    private void control(String key, Control c, long recordTime) {
+        if (grouped && c.type() == Control.Type.ROLLBACK) {
+            // the key is a group: its model is rolled back where it is trained, reached the way its samples go
+            byte[] group = key.getBytes(StandardCharsets.UTF_8);
+            context.forward(new Record<>(group, new Emitted(null, null, null, null, group, GroupTrainer.ROLLBACK),
+                    recordTime));
+            return;
+        }
         long offset = context.recordMetadata().map(m -> m.offset()).orElse(-1L);
         byte[] bytes = store.get(key);
         if (bytes == null) {
@@ -364,10 +371,6 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
      * from the highest number ever used. The key's h and c are re-warmed under the restored weights.
      */
     private void rollback(String key, KeyState k) {
-        if (grouped) {
-            LOG.info("ignored a rollback of {}: group models are rolled back where they are trained, not yet supported", key);
-            return;
-        }
         Served current = servedFor(key, k);
         if (current.version() <= models.version()) {
             LOG.info("ignored a rollback of key {}: it serves its initial model", key);

@@ -28,10 +28,17 @@ import org.slf4j.LoggerFactory;
  * samples (each a key's model-input row, normalised by that key's own statistics); training cuts
  * windows within each key's run of samples, never across keys, and pools them. A validated model
  * goes to the compacted models topic, from which every instance serves it.
+ *
+ * <p>A rollback of a group model arrives here too, as an empty sample (see {@link #ROLLBACK}): the
+ * previous version's weights, kept in this task's versions store, are published again under the
+ * next version number (instances serve the newest version of the topic, so numbers only grow).
  */
 final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
 
     private static final Logger LOG = LoggerFactory.getLogger(GroupTrainer.class);
+
+    /** The sample that asks for a rollback of its group's model (a real sample is never empty). */
+    static final byte[] ROLLBACK = new byte[0];
 
     private final StreamSettings settings;
     private final RetrainSettings retrain;
@@ -41,10 +48,11 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
     private KeyValueStore<Bytes, byte[]> samples;
     private KeyValueStore<String, byte[]> groups;
     private KeyValueStore<String, byte[]> published;
+    private ModelVersions versions;
     private ProcessorContext<String, byte[]> context;
     private final Set<String> pending = new HashSet<>();
-    /** What this task published last per group: the global store may not have read it back yet. */
-    private final Map<String, Served> lastPublished = new java.util.HashMap<>();
+    /** What this task published last per group (its record): the global store may not have read it back yet. */
+    private final Map<String, byte[]> lastPublished = new java.util.HashMap<>();
     /** Replaced at each init: results of trainings submitted before a revive land in the old queue. */
     private ConcurrentLinkedQueue<Retrainer.Result> finished = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
@@ -86,6 +94,7 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
         samples = context.getStateStore(CarouselTopology.GROUP_HISTORY_STORE);
         groups = context.getStateStore(CarouselTopology.GROUP_STATE_STORE);
         published = context.getStateStore(CarouselTopology.GROUP_MODEL_STORE);
+        versions = new ModelVersions(context.getStateStore(CarouselTopology.GROUP_VERSIONS_STORE));
         if (!trainers.synchronous()) {
             context.schedule(Duration.ofMillis(200), PunctuationType.WALL_CLOCK_TIME, t -> applyFinished());
         }
@@ -95,6 +104,10 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
     public void process(Record<byte[], byte[]> record) {
         applyFinished();
         String group = new String(record.key(), StandardCharsets.UTF_8);
+        if (record.value().length == 0) {
+            rollback(group);
+            return;
+        }
         byte[] g = groups.get(group);
         ByteBuffer st = g == null ? ByteBuffer.allocate(24) : ByteBuffer.wrap(g);
         long seq = st.getLong(0);
@@ -158,7 +171,7 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
             ends[i++] = r;
         }
         Served serving = current(group);
-        LstmModel start = retrain.scratch() || serving.version() == 0
+        LstmModel start = retrain.scratch() || !serving.trained()
                 ? LstmModel.init(serving.model().shape(), settings.seed() + serving.version() + 1)
                 : serving.model().copy();
         pending.add(group);
@@ -176,16 +189,73 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
         }
     }
 
-    /** The group's published model (from the global store), or the initial one. */
+    /** The group's published model (from the global store, or what this task published since), or the initial one. */
     private Served current(String group) {
-        Served mine = lastPublished.get(group);
-        byte[] m = published.get(group);
-        Served global = m == null ? new Served(models.model(), null, models.version()) : null;
-        if (m != null) {
-            LstmModel model = ModelRecords.decode(group, m);
-            global = new Served(model, null, ModelRecords.version(model));
+        byte[] m = currentRecord(group);
+        if (m == null) {
+            return new Served(models.model(), null, models.version());
         }
-        return mine != null && mine.version() > global.version() ? mine : global;
+        LstmModel model = ModelRecords.decode(group, m);
+        return new Served(model, null, ModelRecords.version(model));
+    }
+
+    /** The group's newest published record, or null while it has none. */
+    private byte[] currentRecord(String group) {
+        byte[] mine = lastPublished.get(group);
+        byte[] global = published.get(group);
+        if (mine == null || global == null) {
+            return mine == null ? global : mine;
+        }
+        return ModelRecords.version(ModelRecords.decode(group, mine)) > ModelRecords.version(ModelRecords.decode(group, global))
+                ? mine : global;
+    }
+
+    /**
+     * Publishes {@code record} as the group's version {@code version}: the record it supersedes is
+     * kept (with the versions before it, up to {@link ModelVersions#KEEP_WEIGHTS}) for rollbacks.
+     */
+    private void publish(String group, byte[] record, long version, long rolledBack) {
+        byte[] superseded = currentRecord(group);
+        if (superseded != null) {
+            long old = ModelRecords.version(ModelRecords.decode(group, superseded));
+            versions.putWeights(group, old, superseded);
+            if (rolledBack >= 0) {
+                versions.addFact(group, old, ModelVersions.ROLLED_BACK_AT, Long.toString(rolledBack));
+            }
+        }
+        versions.putFacts(group, version, ModelRecords.decode(group, record).metadata());
+        versions.prune(group, version);
+        lastPublished.put(group, record);
+        context.forward(new Record<>(group, record, context.currentStreamTimeMs()));
+    }
+
+    /**
+     * Serves the group's previous version again (see {@link ModelRecords#restore}); a training in
+     * flight, started from the version rolled back, is dropped when it finishes.
+     */
+    private void rollback(String group) {
+        Served current = current(group);
+        if (current.version() <= models.version() || !current.trained()) {
+            LOG.info("ignored a rollback of group {}: it serves its initial model", group);
+            return;
+        }
+        long previous = Long.parseLong(current.model().metadata().getOrDefault(ModelRecords.PREVIOUS, "0"));
+        long version = current.version() + 1;
+        long now = context.currentSystemTimeMs();
+        byte[] record;
+        if (previous <= models.version()) {
+            record = ModelRecords.restore(models.model(), models.version(), models.version() == 0, version);
+        } else {
+            byte[] kept = versions.weights(group, previous);
+            if (kept == null) {
+                LOG.info("ignored a rollback of group {}: the weights of version {} are no longer kept", group, previous);
+                return;
+            }
+            record = ModelRecords.restore(ModelRecords.decode(group, kept), previous, false, version);
+        }
+        publish(group, record, version, now);
+        LOG.info("group {} rolled back from model version {}: version {} serves the weights of version {}", group,
+                current.version(), version, previous);
     }
 
     private void applyFinished() {
@@ -197,10 +267,15 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
                 LOG.info("rejected a retrained model for group {}: {}", group, r.reason());
                 continue;
             }
+            long serving = current(group).version();
+            if (r.job().servingVersion() != serving) {
+                LOG.info("dropped a model trained for group {} from version {}: version {} serves now (a rollback)",
+                        group, r.job().servingVersion(), serving);
+                continue;
+            }
             long version = Math.max(r.job().servingVersion(), models.version()) + 1;
             byte[] record = ModelRecords.encode(r, version);
-            lastPublished.put(group, new Served(ModelRecords.decode(group, record), null, version));
-            context.forward(new Record<>(group, record, context.currentStreamTimeMs()));
+            publish(group, record, version, -1);
             LOG.info("group {} model version {} published (validation MSE {} vs {} before)", group, version,
                     r.valLoss(), r.servingValLoss());
         }

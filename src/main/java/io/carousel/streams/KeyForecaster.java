@@ -31,9 +31,11 @@ public final class KeyForecaster {
     private Served served;
     private LstmStepper stepper;
     private long modelVersion;
+    private boolean trained;
     private final int f;
     private final int o;
     private final double[] input;
+    private final double[] rollInput;
     private final double[] state;
     private final double[] rollState;
     private final double[] out;
@@ -50,6 +52,7 @@ public final class KeyForecaster {
         this.f = settings.featureCount();
         this.o = settings.outputs();
         this.input = new double[settings.modelInputs()];
+        this.rollInput = new double[input.length];
         this.state = new double[model.shape().stateSize()];
         this.rollState = new double[state.length];
         this.out = new double[o];
@@ -62,6 +65,7 @@ public final class KeyForecaster {
         this.served = m;
         this.stepper = m.stepper();
         this.modelVersion = m.version();
+        this.trained = m.trained();
     }
 
     public Served served() {
@@ -118,7 +122,7 @@ public final class KeyForecaster {
         // decays with the score still high, and those ordinary events are not anomalies themselves
         r.anomaly = hadForecast && r.warm && scorer.startsAlert(k.score);
 
-        r.drift = hadForecast && modelVersion > 0 && k.modelVersion == modelVersion && updateDrift(k, errors);
+        r.drift = hadForecast && trained && k.modelVersion == modelVersion && updateDrift(k, errors);
         long gap = k.count == 0 ? 0 : timestamp - k.lastTimestamp;
         if (k.count > 0 && gap > 0) {
             k.meanInterval = k.meanInterval == 0 ? gap : k.meanInterval + (gap - k.meanInterval) / 20.0;
@@ -134,7 +138,6 @@ public final class KeyForecaster {
         for (int i = 0; i < state.length; i++) {
             k.hc[i] = (float) state[i];
         }
-        boolean trained = modelVersion > 0;
         for (int j = 0; j < o; j++) {
             k.forecast[j] = trained ? denormalise(k, j, out[j]) : x[j];
             r.nextForecast[j] = k.forecast[j];
@@ -158,10 +161,14 @@ public final class KeyForecaster {
         }
     }
 
-    /** Steps 2..horizon of the forecasts topic (persistence repeats the last value). */
+    /**
+     * Steps 2..horizon of the forecasts topic (persistence repeats the last value), on copies of the
+     * input and state: the event's own input stays as it was (it is the group's training sample).
+     */
     private void rollOut(KeyState k, long timestamp, Outcome r) {
         System.arraycopy(state, 0, rollState, 0, state.length);
-        rollOut(s, k, stepper, modelVersion > 0, timestamp, input, rollState, out, r.horizon, r.horizonTime, s.horizon());
+        System.arraycopy(input, 0, rollInput, 0, input.length);
+        rollOut(s, k, stepper, trained, timestamp, rollInput, rollState, out, r.horizon, r.horizonTime, s.horizon());
     }
 
     /**
@@ -270,13 +277,13 @@ public final class KeyForecaster {
         for (int i = 0; i < state.length; i++) {
             k.hc[i] = (float) state[i];
         }
-        if (!events.isEmpty() && m.version() > 0) {
+        if (!events.isEmpty() && m.trained()) {
             for (int j = 0; j < o; j++) {
                 k.forecast[j] = denormalise(k, j, out[j]);
             }
             k.forecastFromModel = true;
-        } else if (m.version() == 0 && k.count > 0) {
-            // back to the untrained model (a rollback): persistence again
+        } else if (!m.trained() && k.count > 0) {
+            // back to an untrained model (a rollback): persistence again
             System.arraycopy(k.last, 0, k.forecast, 0, o);
             k.forecastFromModel = false;
         }

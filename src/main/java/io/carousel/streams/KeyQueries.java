@@ -103,7 +103,7 @@ public final class KeyQueries {
                         .rewarm(k, history.get(), served, ModelRecords.valLoss(m));
             }
         }
-        boolean trained = k.forecastFromModel && served.version() > 0;
+        boolean trained = k.forecastFromModel && served.trained();
         int o = settings.outputs();
         int f = settings.featureCount();
         double[] input = new double[settings.modelInputs()];

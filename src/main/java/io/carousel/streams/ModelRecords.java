@@ -20,6 +20,10 @@ final class ModelRecords {
     static final String VAL_LOSS = "model.val-loss";
     static final String SERVING_VAL_LOSS = "model.previous-val-loss";
     static final String PREVIOUS = "model.previous-version";
+    /** On a group model published by a rollback: the version whose weights it serves again (0: the initial model). */
+    static final String RESTORED_FROM = "model.restored-from";
+    /** "true" on a group model published by a rollback to the untrained initial model: its keys forecast by persistence. */
+    static final String UNTRAINED = "model.untrained";
 
     private ModelRecords() {}
 
@@ -36,6 +40,26 @@ final class ModelRecords {
         m.putMetadata(SERVING_VAL_LOSS, Double.toString(r.servingValLoss()));
         m.putMetadata(PREVIOUS, Long.toString(j.servingVersion()));
         return Safetensors.toBytes(m, true);
+    }
+
+    /**
+     * A group rollback's record: the weights and training facts of {@code restored} (a kept version's
+     * model, or the initial model) published again as {@code version}, the next number, because every
+     * instance serves the newest version of the compacted models topic. Its previous version is the
+     * restored one's, so a second rollback goes one step further back.
+     */
+    static byte[] restore(LstmModel restored, long restoredVersion, boolean untrained, long version) {
+        Map<String, String> facts = new java.util.HashMap<>(restored.metadata());
+        facts.remove(ModelVersions.ROLLED_BACK_AT);
+        if (untrained) {
+            facts.put(UNTRAINED, "true");
+            facts.put(PREVIOUS, "0");
+        } else {
+            facts.putIfAbsent(PREVIOUS, "0");
+        }
+        facts.put(VERSION, Long.toString(version));
+        facts.put(RESTORED_FROM, Long.toString(restoredVersion));
+        return Safetensors.toBytes(new LstmModel(restored.shape(), restored.params().clone(), facts), true);
     }
 
     static LstmModel decode(String modelId, byte[] bytes) {

@@ -67,6 +67,11 @@ public final class ModelVersions {
         public long previous() {
             return number(ModelRecords.PREVIOUS, -1);
         }
+
+        /** A group rollback to the untrained initial model published this version: it forecasts by persistence. */
+        public boolean untrained() {
+            return "true".equals(facts.get(ModelRecords.UNTRAINED));
+        }
     }
 
     private final KeyValueStore<Bytes, byte[]> store;

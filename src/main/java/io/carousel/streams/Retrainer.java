@@ -25,6 +25,11 @@ final class Retrainer {
         int rows() {
             return ends[ends.length - 1];
         }
+
+        /** Whether what serves is a trained model (else persistence serves, the bar to beat). */
+        boolean servingTrained() {
+            return new Served(serving, null, servingVersion).trained();
+        }
     }
 
     /** The outcome: {@code model} is null when the candidate was rejected ({@code reason} says why). */
@@ -54,7 +59,7 @@ final class Retrainer {
                     System.nanoTime() - t0);
         }
         double val = holdoutMse(m, job.series(), rows, trainRows);
-        double serving = job.servingVersion() > 0 ? holdoutMse(job.serving(), job.series(), rows, trainRows)
+        double serving = job.servingTrained() ? holdoutMse(job.serving(), job.series(), rows, trainRows)
                 : persistenceMse(job.series(), d, m.shape().outputSize(), rows, trainRows);
         long nanos = System.nanoTime() - t0;
         if (!Double.isFinite(val)) {

@@ -5,9 +5,15 @@ import io.carousel.lstm.LstmStepper;
 
 /**
  * A model ready to serve: its weights, a stepper over them (built once: it copies the weights
- * into the fast layout) and its version (0 = untrained, keys forecast by persistence).
+ * into the fast layout) and its version. An untrained model (version 0, or a group model rolled
+ * back to the untrained initial one, whose record says {@value ModelRecords#UNTRAINED}) leaves its
+ * keys forecast by persistence.
  */
-public record Served(LstmModel model, LstmStepper stepper, long version) {
+public record Served(LstmModel model, LstmStepper stepper, long version, boolean trained) {
+
+    Served(LstmModel model, LstmStepper stepper, long version) {
+        this(model, stepper, version, version > 0 && !"true".equals(model.metadata().get(ModelRecords.UNTRAINED)));
+    }
 
     static Served of(LstmModel model, long version, StreamSettings s) {
         if (model.shape().inputSize() != s.modelInputs() || model.shape().outputSize() != s.outputs()) {

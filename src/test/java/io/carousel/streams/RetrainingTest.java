@@ -199,4 +199,69 @@ class RetrainingTest {
             assertTrue(!models.isEmpty() && models.stream().allMatch(kv -> kv.key.equals("fleet")), "published on the models topic");
         }
     }
+
+    @Test
+    void shouldRollAGroupModelBackStepByStepToTheUntrainedInitialModel() throws Exception {
+        SplittableRandom r = new SplittableRandom(12);
+        Map<String, String> cfg = config("model.scope", "group", "model.group.pattern", "^([a-z]+)-",
+                "retrain.every-events", "500", "retrain.max-regression", "1000", "forecast.horizon", "3");
+        try (TopologyHarness h = new TopologyHarness(dir, cfg)) {
+            var modelsTopic = h.driver.createOutputTopic(h.settings.modelsTopic(),
+                    new org.apache.kafka.common.serialization.StringDeserializer(),
+                    new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+            int i = 0;
+            Map<Long, io.carousel.lstm.LstmModel> published = new HashMap<>();
+            while (published.size() < 2 && i < 2000) {
+                for (String key : List.of("fleet-1", "fleet-2")) {
+                    h.send(key, "{\"timestamp\": " + (T0 + i * 60_000L) + ", \"value\": "
+                            + (Math.sin(2 * Math.PI * i / 40.0 + (key.endsWith("1") ? 0 : 1.3)) + 0.05 * gaussian(r)) + "}", 0);
+                }
+                i++;
+                modelsTopic.readKeyValuesToList().forEach(kv -> {
+                    io.carousel.lstm.LstmModel m = ModelRecords.decode(kv.key, kv.value);
+                    published.put(ModelRecords.version(m), m);
+                });
+            }
+            assertEquals(java.util.Set.of(1L, 2L), published.keySet(), "two trained versions were published");
+            assertEquals("1", published.get(2L).metadata().get(ModelRecords.PREVIOUS));
+            h.enriched.readValuesToList();
+
+            // back from version 2: version 3 serves version 1's weights, and says so
+            h.control("fleet", Control.rollback());
+            var third = modelsTopic.readKeyValuesToList();
+            assertEquals(1, third.size(), "the rollback published one record");
+            io.carousel.lstm.LstmModel v3 = ModelRecords.decode("fleet", third.get(0).value);
+            assertEquals(3, ModelRecords.version(v3), "versions only grow: the instances serve the newest");
+            assertEquals("1", v3.metadata().get(ModelRecords.RESTORED_FROM));
+            assertEquals("0", v3.metadata().get(ModelRecords.PREVIOUS), "a second rollback goes one step further back");
+            assertTrue(java.util.Arrays.equals(published.get(1L).params(), v3.params()), "version 1's weights, exactly");
+            JsonNode e = sendOne(h, "fleet-1", i++);
+            assertEquals(3, e.get("modelVersion").asLong(), "the keys serve the rolled-back weights at once: " + e);
+            assertEquals("lstm", e.get("source").asText());
+
+            // back from version 3 (= version 1): the untrained initial model, persistence forecasts
+            h.control("fleet", Control.rollback());
+            var fourth = modelsTopic.readKeyValuesToList();
+            assertEquals(1, fourth.size());
+            io.carousel.lstm.LstmModel v4 = ModelRecords.decode("fleet", fourth.get(0).value);
+            assertEquals(4, ModelRecords.version(v4));
+            assertEquals("true", v4.metadata().get(ModelRecords.UNTRAINED));
+            JsonNode p1 = sendOne(h, "fleet-2", i);
+            JsonNode p2 = sendOne(h, "fleet-2", i + 1);
+            assertEquals(4, p2.get("modelVersion").asLong());
+            assertEquals("persistence", p2.get("source").asText(), "untrained again: " + p2);
+            assertEquals("persistence", p1.get("source").asText(), "the rollback re-warmed the key at once: " + p1);
+            assertEquals(Math.sin(2 * Math.PI * i / 40.0), p2.get("forecast").asDouble(), 1e-9, "persistence forecasts the last value");
+
+            // nothing before the initial model: the request is ignored, nothing is published
+            h.control("fleet", Control.rollback());
+            assertTrue(modelsTopic.readKeyValuesToList().isEmpty());
+        }
+    }
+
+    private static JsonNode sendOne(TopologyHarness h, String key, int i) throws Exception {
+        h.send(key, "{\"timestamp\": " + (T0 + i * 60_000L) + ", \"value\": " + Math.sin(2 * Math.PI * i / 40.0) + "}", 0);
+        List<String> out = TopologyHarness.values(h.enriched);
+        return JSON.readTree(out.get(out.size() - 1)).get("carousel");
+    }
 }

@@ -22,6 +22,7 @@ final class TopologyHarness implements AutoCloseable {
     final TestOutputTopic<byte[], byte[]> forecasts;
     final TestOutputTopic<byte[], byte[]> anomalies;
     final TestOutputTopic<byte[], byte[]> deadLetter;
+    final TestInputTopic<byte[], byte[]> control;
 
     TopologyHarness(Path stateDir, Map<String, String> overrides) {
         CarouselConfig config = CarouselConfig.of(overrides);
@@ -36,11 +37,17 @@ final class TopologyHarness implements AutoCloseable {
         forecasts = driver.createOutputTopic(settings.forecastsTopic(), de, de);
         anomalies = driver.createOutputTopic(settings.anomaliesTopic(), de, de);
         deadLetter = driver.createOutputTopic(settings.deadLetterTopic(), de, de);
+        control = driver.createInputTopic(settings.controlTopic(), ser, ser);
     }
 
     void send(String key, String json, long recordTime) {
         events.pipeInput(key == null ? null : key.getBytes(StandardCharsets.UTF_8),
                 json == null ? null : json.getBytes(StandardCharsets.UTF_8), recordTime);
+    }
+
+    /** A request on the control topic, as the HTTP API sends it. */
+    void control(String key, Control c) {
+        control.pipeInput(key.getBytes(StandardCharsets.UTF_8), c.toBytes());
     }
 
     static List<String> values(TestOutputTopic<byte[], byte[]> topic) {
