@@ -51,6 +51,15 @@ public final class CarouselTopology {
     /** A group's past versions, where it is trained: their facts, and the weights a rollback returns to (changelogged). */
     public static final String GROUP_VERSIONS_STORE = "carousel-group-model-versions";
     public static final String SAMPLES_BY_GROUP = "samples-by-group";
+    /** The sink of the forecast step's output records, each to the topic it names. */
+    static final String OUTPUTS = "outputs";
+    /** The forecast step's child that takes group training samples (and group rollbacks) to {@link #SAMPLES_BY_GROUP}. */
+    static final String SAMPLES = "samples";
+    private static final org.apache.kafka.common.serialization.Serializer<Emitted> EMITTED_BYTES = (topic, e) -> e.value();
+    private static final org.apache.kafka.common.serialization.Serde<Emitted> EMITTED = Serdes.serdeFrom(EMITTED_BYTES,
+            (topic, bytes) -> {
+                throw new UnsupportedOperationException("output records are only written");
+            });
 
     private CarouselTopology() {}
 
@@ -106,22 +115,15 @@ public final class CarouselTopology {
         KStream<byte[], Emitted> out = events.merge(control, Named.as("events-and-control"))
                 .process(() -> new ForecastProcessor(s, models, trainers, groupModels, telemetry),
                         Named.as("forecast"), KEY_STATE_STORE, HISTORY_STORE, MODEL_STORE, MODEL_VERSIONS_STORE);
+        // the forecast step forwards each output to the one node it is for (by name): no filter on the way
+        out.to((k, v, ctx) -> v.topic(), Produced.with(Serdes.ByteArray(), EMITTED).withName(OUTPUTS));
         if (grouped) {
-            out.filter((k, v) -> v.sample() != null, Named.as("has-sample"))
-                    .map((k, v) -> org.apache.kafka.streams.KeyValue.pair(v.group(), v.sample()), Named.as("by-group"))
+            out.mapValues(Emitted::value, Named.as(SAMPLES))
                     .repartition(Repartitioned.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(SAMPLES_BY_GROUP))
                     .process(() -> new GroupTrainer(s, models, trainers, telemetry), Named.as("group-trainer"),
                             GROUP_HISTORY_STORE, GROUP_STATE_STORE, GROUP_VERSIONS_STORE)
                     .to(s.modelsTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("models-out"));
         }
-        out.filter((k, v) -> v.enriched() != null, Named.as("has-enriched")).mapValues(Emitted::enriched, Named.as("enriched-bytes"))
-                .to(s.enrichedTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("enriched"));
-        out.filter((k, v) -> v.forecast() != null, Named.as("has-forecast")).mapValues(Emitted::forecast, Named.as("forecast-bytes"))
-                .to(s.forecastsTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("forecasts"));
-        out.filter((k, v) -> v.anomaly() != null, Named.as("has-anomaly")).mapValues(Emitted::anomaly, Named.as("anomaly-bytes"))
-                .to(s.anomaliesTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("anomalies"));
-        out.filter((k, v) -> v.deadLetter() != null, Named.as("has-dead-letter")).mapValues(Emitted::deadLetter, Named.as("late-bytes"))
-                .to(s.deadLetterTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("late-dead-letter"));
         return b.build();
     }
 

@@ -1,12 +1,19 @@
 package io.carousel.streams;
 
 /**
- * The output records of one event, each null when that topic gets nothing; with group models,
- * also the event's training sample for its group ({@code group} is the sample's key).
+ * One output record of the forecast step: the bytes of a record for {@code topic} (enriched,
+ * forecasts, anomalies or, for a late event, dead-letter), forwarded to the topology's one output
+ * sink ({@link CarouselTopology#OUTPUTS}), which sends it to that topic; or, with group models, a
+ * training sample for the group that is the record's key ({@code topic} null), forwarded to
+ * {@link CarouselTopology#SAMPLES}. One sink and no filters: every node a record passes costs.
  */
-public record Emitted(byte[] enriched, byte[] forecast, byte[] anomaly, byte[] deadLetter, byte[] group, byte[] sample) {
+public record Emitted(String topic, byte[] value) {
 
-    Emitted(byte[] enriched, byte[] forecast, byte[] anomaly, byte[] deadLetter) {
-        this(enriched, forecast, anomaly, deadLetter, null, null);
+    static Emitted sample(byte[] sample) {
+        return new Emitted(null, sample);
+    }
+
+    boolean isSample() {
+        return topic == null;
     }
 }

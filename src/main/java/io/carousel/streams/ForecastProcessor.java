@@ -130,11 +130,11 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         byte[] bytes = store.get(key);
         KeyState k = bytes == null ? forecaster.newState() : KeyState.deserialise(bytes);
         if (k.count > 0 && e.timestamp() < k.lastTimestamp && settings.outOfOrderToDeadLetter()) {
-            Record<byte[], Emitted> out = record.withValue(new Emitted(null, null, null, e.original()));
+            Record<byte[], Emitted> out = record.withValue(new Emitted(settings.deadLetterTopic(), e.original()));
             Rejection r = new Rejection(Rejection.Reason.OUT_OF_ORDER, "event time " + e.timestamp()
                     + " is before the key's last event time " + k.lastTimestamp + " (events.out-of-order=dead-letter)");
             DeadLetters.annotate(out.headers(), r, context.recordMetadata().orElse(null));
-            context.forward(out);
+            context.forward(out, CarouselTopology.OUTPUTS);
             telemetry.deadLettered(r.reason().name());
             return;
         }
@@ -157,12 +157,17 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         String model = grouped ? e.group() : key;
         reported.add(model); // its meters are dropped when this task closes
         telemetry.processed(model, served.version(), Math.abs(outcome.error[0]), outcome.anomaly);
-        byte[] anomaly = outcome.anomaly ? writer.anomaly(key, e, outcome) : null;
-        byte[] group = grouped ? e.group().getBytes(StandardCharsets.UTF_8) : null;
-        byte[] sample = grouped ? GroupTrainer.sample(key, e.timestamp(), outcome.anomaly, forecaster.lastInput()) : null;
-        context.forward(record.withKey(key.getBytes(StandardCharsets.UTF_8)).withValue(new Emitted(
-                writer.enriched(e, outcome), writer.forecast(key, outcome), anomaly, null, group, sample)));
+        Record<byte[], Routed> keyed = record.withKey(key.getBytes(StandardCharsets.UTF_8));
+        context.forward(keyed.withValue(new Emitted(settings.enrichedTopic(), writer.enriched(e, outcome))), CarouselTopology.OUTPUTS);
+        context.forward(keyed.withValue(new Emitted(settings.forecastsTopic(), writer.forecast(key, outcome))), CarouselTopology.OUTPUTS);
+        if (outcome.anomaly) {
+            context.forward(keyed.withValue(new Emitted(settings.anomaliesTopic(), writer.anomaly(key, e, outcome))),
+                    CarouselTopology.OUTPUTS);
+        }
         if (grouped) {
+            byte[] sample = GroupTrainer.sample(key, e.timestamp(), outcome.anomaly, forecaster.lastInput());
+            context.forward(keyed.withKey(e.group().getBytes(StandardCharsets.UTF_8)).withValue(Emitted.sample(sample)),
+                    CarouselTopology.SAMPLES);
             return; // group models train where the group's samples meet (GroupTrainer)
         }
         if (dueByEvents(k) || dueByStreamTime(k) || outcome.drift) {
@@ -319,8 +324,7 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         if (grouped && c.type() == Control.Type.ROLLBACK) {
             // the key is a group: its model is rolled back where it is trained, reached the way its samples go
             byte[] group = key.getBytes(StandardCharsets.UTF_8);
-            context.forward(new Record<>(group, new Emitted(null, null, null, null, group, GroupTrainer.ROLLBACK),
-                    recordTime));
+            context.forward(new Record<>(group, Emitted.sample(GroupTrainer.ROLLBACK), recordTime), CarouselTopology.SAMPLES);
             return;
         }
         long offset = context.recordMetadata().map(m -> m.offset()).orElse(-1L);

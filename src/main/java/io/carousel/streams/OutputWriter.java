@@ -3,6 +3,7 @@ package io.carousel.streams;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,7 +18,8 @@ import java.util.List;
  */
 final class OutputWriter {
 
-    private static final JsonFactory JSON = new JsonFactory();
+    /** Schubfach for doubles (shortest round-trip digits, several times faster than Double.toString). */
+    private static final JsonFactory JSON = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
     private final StreamSettings s;
     private final ByteArrayBuilder buf = new ByteArrayBuilder(512);

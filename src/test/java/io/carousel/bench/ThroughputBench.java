@@ -112,13 +112,17 @@ public final class ThroughputBench {
     private void versusPassthrough(int events, int rounds, int rate) throws Exception {
         double[] carousel = new double[rounds];
         double[] pass = new double[rounds];
+        double[] carouselCpu = new double[rounds];
+        double[] passCpu = new double[rounds];
         for (int r = -1; r < rounds; r++) { // round -1 warms the JIT, the broker and the page cache
             int n = r < 0 ? events / 4 : events;
-            double a = throughput(true, 1000, n, 4, 1).eventsPerSecond;
-            double b = throughput(false, 1000, n, 4, 1).eventsPerSecond;
+            Result a = throughput(true, 1000, n, 4, 1);
+            Result b = throughput(false, 1000, n, 4, 1);
             if (r >= 0) {
-                carousel[r] = a;
-                pass[r] = b;
+                carousel[r] = a.eventsPerSecond;
+                pass[r] = b.eventsPerSecond;
+                carouselCpu[r] = a.eventsPerCpuSecond;
+                passCpu[r] = b.eventsPerCpuSecond;
             }
         }
         double[] latC = latency(true, rate, 30);
@@ -132,6 +136,11 @@ public final class ThroughputBench {
                 Arrays.toString(Arrays.stream(pass).mapToLong(Math::round).toArray()));
         System.out.printf(Locale.ROOT, "ratio carousel/passthrough: %.3f (throughput), latency at %d events/s%n",
                 median(carousel) / median(pass), rate);
+        // the machine is shared: CPU time is steadier than the wall clock when other work competes
+        System.out.printf(Locale.ROOT, "events per CPU-second of the process (broker, Kafka Streams, consumer): carousel %.0f %s,"
+                        + " passthrough %.0f %s, ratio %.3f%n", median(carouselCpu),
+                Arrays.toString(Arrays.stream(carouselCpu).mapToLong(Math::round).toArray()), median(passCpu),
+                Arrays.toString(Arrays.stream(passCpu).mapToLong(Math::round).toArray()), median(carouselCpu) / median(passCpu));
     }
 
     private void cardinality(int[] keyCounts, int events) throws Exception {
@@ -157,7 +166,14 @@ public final class ThroughputBench {
 
     // ------------------------------------------------------------------ one measured run
 
-    record Result(double eventsPerSecond, long stateBytes, double heapMiB) {}
+    /** Throughput by the wall clock, and per CPU-second of this whole process (broker and consumer included). */
+    record Result(double eventsPerSecond, double eventsPerCpuSecond, long stateBytes, double heapMiB) {}
+
+    /** CPU time of this process so far, in ns. */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
 
     private Result throughput(boolean carousel, int keys, int events, int partitions, int instances) throws Exception {
         String name = "r" + (++run) + (carousel ? "-carousel" : "-pass");
@@ -174,6 +190,7 @@ public final class ThroughputBench {
             apps.forEach(KafkaStreams::start);
             awaitRunning(apps);
             long t0 = System.nanoTime();
+            long cpu0 = cpuNanos();
             long seen = 0;
             long deadline = t0 + Duration.ofMinutes(30).toNanos();
             while (seen < events) {
@@ -183,13 +200,14 @@ public final class ThroughputBench {
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
+            double cpuSeconds = (cpuNanos() - cpu0) / 1e9;
             System.gc();
             double heap = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0;
             long disk = 0;
             for (int i = 0; i < instances; i++) {
                 disk += size(dir.resolve(name + "-state-" + i));
             }
-            return new Result(events / seconds, disk, heap);
+            return new Result(events / seconds, events / cpuSeconds, disk, heap);
         } finally {
             apps.forEach(a -> a.close(Duration.ofSeconds(30)));
         }

@@ -79,7 +79,17 @@ class ForecastProcessorTest {
     }
 
     private static JsonNode carousel(CapturedForward<? extends byte[], ? extends Emitted> f) throws Exception {
-        return JSON.readTree(f.record().value().enriched()).get("carousel");
+        assertEquals("carousel.enriched", f.record().value().topic());
+        return JSON.readTree(f.record().value().value()).get("carousel");
+    }
+
+    /** What went to one topic, in order. */
+    private List<CapturedForward<? extends byte[], ? extends Emitted>> to(String topic) {
+        return context.forwarded().stream().filter(f -> topic.equals(f.record().value().topic())).toList();
+    }
+
+    private List<CapturedForward<? extends byte[], ? extends Emitted>> enriched() {
+        return to("carousel.enriched");
     }
 
     @Test
@@ -87,8 +97,11 @@ class ForecastProcessorTest {
         ForecastProcessor p = processor(Map.of("retrain.every-events", "0"), true);
         p.process(event("k", T0, 10));
         p.process(event("k", T0 + 1000, 12));
-        List<CapturedForward<? extends byte[], ? extends Emitted>> out = context.forwarded();
+        List<CapturedForward<? extends byte[], ? extends Emitted>> out = enriched();
         assertEquals(2, out.size());
+        assertEquals(2, to("carousel.forecasts").size());
+        assertTrue(context.forwarded().stream().allMatch(f -> CarouselTopology.OUTPUTS.equals(f.childName().orElse(null))),
+                "every output goes straight to the sink");
         assertTrue(carousel(out.get(0)).get("forecast").isNull(), "nothing was forecast for a key's first event");
         JsonNode second = carousel(out.get(1));
         assertEquals(10.0, second.get("forecast").asDouble());
@@ -107,9 +120,9 @@ class ForecastProcessorTest {
         ForecastProcessor p = processor(Map.of("events.out-of-order", "dead-letter"), true);
         p.process(event("k", T0 + 5000, 1));
         p.process(event("k", T0, 2));
-        CapturedForward<? extends byte[], ? extends Emitted> late = context.forwarded().get(1);
-        assertNull(late.record().value().enriched());
-        assertNotNull(late.record().value().deadLetter());
+        assertEquals(1, enriched().size(), "the late event has no enriched record");
+        CapturedForward<? extends byte[], ? extends Emitted> late = to("carousel.dead-letter").get(0);
+        assertNotNull(late.record().value().value());
         assertEquals("OUT_OF_ORDER", new String(late.record().headers().lastHeader(DeadLetters.REASON).value(),
                 StandardCharsets.UTF_8));
         assertEquals(1, KeyState.deserialise(keyState.get("k")).count(), "the late event did not touch the state");
@@ -139,7 +152,7 @@ class ForecastProcessorTest {
         assertEquals(1, k.modelVersion());
         context.resetForwards();
         p.process(event("k", T0 + 150_000, Math.sin(150 / 5.0)));
-        JsonNode c = carousel(context.forwarded().get(0));
+        JsonNode c = carousel(enriched().get(0));
         assertEquals(1, c.get("modelVersion").asLong());
         assertEquals("lstm", c.get("source").asText());
     }
@@ -206,7 +219,7 @@ class ForecastProcessorTest {
         for (int i = 0; i < 80; i++) {
             double v = i == 60 ? 40 : Math.sin(i / 4.0) + 0.05 * noise.nextGaussian();
             p.process(event("k", T0 + i * 1000L, v));
-            if (carousel(context.forwarded().get(context.forwarded().size() - 1)).get("anomaly").asBoolean()) {
+            if (carousel(enriched().get(enriched().size() - 1)).get("anomaly").asBoolean()) {
                 spike = T0 + i * 1000L;
             }
         }
@@ -269,13 +282,13 @@ class ForecastProcessorTest {
         assertTrue(ModelVersions.list(versions, "k").get(1).facts().containsKey(ModelVersions.ROLLED_BACK_AT));
         context.resetForwards();
         p.process(event("k", T0 + 120_000, Math.sin(120 / 5.0)));
-        assertEquals(1, carousel(context.forwarded().get(0)).get("modelVersion").asLong());
+        assertEquals(1, carousel(enriched().get(0)).get("modelVersion").asLong());
 
         p.process(control("k", Control.rollback()));
         assertNull(models.get("k"), "back to the initial model");
         context.resetForwards();
         p.process(event("k", T0 + 121_000, 0.5));
-        JsonNode c = carousel(context.forwarded().get(0));
+        JsonNode c = carousel(enriched().get(0));
         assertEquals(0, c.get("modelVersion").asLong());
         assertEquals("persistence", c.get("source").asText());
         assertEquals(0.5, c.get("nextForecast").asDouble(), "persistence again");
