@@ -12,9 +12,11 @@ import io.carousel.lstm.SeriesTrainer;
  * <p>The last fifth of the series (at least one window) is held out. The candidate is trained on
  * the rest, then both the candidate and what is serving now are scored by one-step MSE over the
  * held-out steps, in normalised units, after running from zero state over everything before them.
- * What is serving is the current model, or persistence while the key is untrained: so an LSTM
- * only takes over from persistence when it forecasts better. A candidate is accepted when its
- * weights are finite and its loss is at most {@code (1 + retrain.max-regression)} times that.
+ * A candidate is accepted when its weights are finite and its loss is at most
+ * {@code (1 + retrain.max-regression)} times the lower of the serving model's and persistence's
+ * over the same steps (persistence alone while the key is untrained): the tolerance lets a refresh
+ * on newer data replace a model it nearly matches, and the persistence bar keeps a chain of such
+ * refreshes from drifting below a forecast of the last value.
  */
 final class Retrainer {
 
@@ -54,16 +56,21 @@ final class Retrainer {
                     System.nanoTime() - t0);
         }
         double val = holdoutMse(m, job.series(), rows, trainRows);
-        double serving = job.servingVersion() > 0 ? holdoutMse(job.serving(), job.series(), rows, trainRows)
-                : persistenceMse(job.series(), d, m.shape().outputSize(), rows, trainRows);
+        double persistence = persistenceMse(job.series(), d, m.shape().outputSize(), rows, trainRows);
+        double serving = job.servingVersion() > 0 ? holdoutMse(job.serving(), job.series(), rows, trainRows) : persistence;
         long nanos = System.nanoTime() - t0;
         if (!Double.isFinite(val)) {
             return new Result(job, null, trainLoss, val, serving, "validation loss is not finite", nanos);
         }
-        if (val > serving * (1 + s.maxRegression())) {
+        // the bar is the better of the serving model and persistence, which is free and always
+        // there: measured against the serving model alone, each accepted candidate could be a little
+        // worse than the last, and a chain of them drift below persistence
+        boolean persistenceBetter = persistence < serving;
+        double bar = Math.min(serving, persistence);
+        if (val > bar * (1 + s.maxRegression())) {
             return new Result(job, null, trainLoss, val, serving, String.format(java.util.Locale.ROOT,
-                    "validation loss %.4g is worse than the serving model's %.4g by more than retrain.max-regression=%s",
-                    val, serving, s.maxRegression()), nanos);
+                    "validation loss %.4g is worse than %s %.4g by more than retrain.max-regression=%s", val,
+                    persistenceBetter ? "persistence's" : "the serving model's", bar, s.maxRegression()), nanos);
         }
         return new Result(job, m, trainLoss, val, serving, null, nanos);
     }
