@@ -238,7 +238,7 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
                 : serving.model().copy();
         Retrainer.Job job = new Retrainer.Job(key, start, serving.model().copy(), serving.version(), series, new int[] {rows},
                 events.get(0).timestamp(), events.get(events.size() - 1).timestamp(),
-                retrain.wallClock() ? context.currentSystemTimeMs() : k.lastTimestamp);
+                retrain.wallClock() ? context.currentSystemTimeMs() : k.lastTimestamp, settings.changeTarget());
         ConcurrentLinkedQueue<Retrainer.Result> results = finished;
         telemetry.retrainStarted(key);
         trainers.submit(job, result -> {

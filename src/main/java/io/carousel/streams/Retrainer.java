@@ -16,13 +16,20 @@ import io.carousel.lstm.SeriesTrainer;
  * {@code (1 + retrain.max-regression)} times the lower of the serving model's and persistence's
  * over the same steps (persistence alone while the key is untrained): the tolerance lets a refresh
  * on newer data replace a model it nearly matches, and the persistence bar keeps a chain of such
- * refreshes from drifting below a forecast of the last value.
+ * refreshes from drifting below a forecast of the last value. Which of the two then serves each
+ * event is the forecast gate's call ({@link KeyForecaster}).
  */
 final class Retrainer {
 
     /** Everything training needs, copied off the stream thread's state. */
     record Job(String modelId, LstmModel start, LstmModel serving, long servingVersion, double[] series, int[] ends,
-               long spanStart, long spanEnd, long now) {
+               long spanStart, long spanEnd, long now, boolean changeTarget) {
+        /** A job for a model that forecasts levels (model.target=level). */
+        Job(String modelId, LstmModel start, LstmModel serving, long servingVersion, double[] series, int[] ends,
+            long spanStart, long spanEnd, long now) {
+            this(modelId, start, serving, servingVersion, series, ends, spanStart, spanEnd, now, false);
+        }
+
         /** Rows in all: the series is one key's, or several keys' stacked (segment i ends at ends[i]). */
         int rows() {
             return ends[ends.length - 1];
@@ -56,7 +63,8 @@ final class Retrainer {
                     System.nanoTime() - t0);
         }
         double val = holdoutMse(m, job.series(), rows, trainRows);
-        double persistence = persistenceMse(job.series(), d, m.shape().outputSize(), rows, trainRows);
+        double persistence = job.changeTarget() ? zeroChangeMse(job.series(), d, m.shape().outputSize(), rows, trainRows)
+                : persistenceMse(job.series(), d, m.shape().outputSize(), rows, trainRows);
         double serving = job.servingVersion() > 0 ? holdoutMse(job.serving(), job.series(), rows, trainRows) : persistence;
         long nanos = System.nanoTime() - t0;
         if (!Double.isFinite(val)) {
@@ -86,6 +94,23 @@ final class Retrainer {
         for (int t = from - 1; t < rows - 1; t++) {
             for (int j = 0; j < o; j++) {
                 double e = out[t * o + j] - series[(t + 1) * d + j];
+                sum += e * e;
+                n++;
+            }
+        }
+        return sum / n;
+    }
+
+    /**
+     * Persistence's loss with model.target=change, where the targets are the changes: a forecast
+     * change of zero.
+     */
+    static double zeroChangeMse(double[] series, int d, int o, int rows, int from) {
+        double sum = 0;
+        int n = 0;
+        for (int t = from - 1; t < rows - 1; t++) {
+            for (int j = 0; j < o; j++) {
+                double e = series[(t + 1) * d + j];
                 sum += e * e;
                 n++;
             }
