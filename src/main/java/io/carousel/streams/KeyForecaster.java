@@ -281,14 +281,29 @@ public final class KeyForecaster {
         gateStep(k, em / o, ep / o, gateAlpha);
     }
 
-    /** One step of the gate's averages and its decision (also used when re-warming over history). */
+    /**
+     * One step of the gate's averages and its decision (also used when re-warming over history).
+     * The averages are plain running means until they span the exponential window ({@code 1/alpha}
+     * events), so that the first events do not weigh more than later ones, and the gate decides
+     * nothing before that: a key new to a trained model, or read from an older format, keeps the
+     * LSTM until there is that much evidence.
+     */
     static void gateStep(KeyState k, double modelErr, double persistErr, double alpha) {
         if (!Double.isFinite(modelErr) || !Double.isFinite(persistErr)) {
             return;
         }
-        k.gateModelErr = Double.isNaN(k.gateModelErr) ? modelErr : k.gateModelErr + alpha * (modelErr - k.gateModelErr);
-        k.gatePersistErr = Double.isNaN(k.gatePersistErr) ? persistErr
-                : k.gatePersistErr + alpha * (persistErr - k.gatePersistErr);
+        if (Double.isNaN(k.gateModelErr) || Double.isNaN(k.gatePersistErr)) {
+            k.gateModelErr = 0;
+            k.gatePersistErr = 0;
+            k.gateEvents = 0;
+        }
+        k.gateEvents++;
+        double w = Math.max(alpha, 1.0 / k.gateEvents);
+        k.gateModelErr += w * (modelErr - k.gateModelErr);
+        k.gatePersistErr += w * (persistErr - k.gatePersistErr);
+        if (k.gateEvents < 1 / alpha) {
+            return;
+        }
         if (k.gateModel && k.gatePersistErr < (1 - GATE_MARGIN) * k.gateModelErr) {
             k.gateModel = false;
         } else if (!k.gateModel && k.gateModelErr < (1 - GATE_MARGIN) * k.gatePersistErr) {

@@ -30,7 +30,7 @@ public final class KeyState {
     static final int FORMAT_2_EXTRA = 6 * 8 + 2;
     /** Bytes format 3 adds to format 2, per forecast target and in all. */
     static int format3Extra(int outputs) {
-        return 2 * 8 * outputs + 2 * 8 + 1;
+        return 2 * 8 * outputs + 3 * 8 + 1;
     }
     /** A key is "anomalous" while one of its last this many events was flagged. */
     public static final long ANOMALOUS_EVENTS = 100;
@@ -63,6 +63,7 @@ public final class KeyState {
     final double[] modelForecast; // [O] the LSTM's forecast for the next event (format 3); NaN while none
     double gateModelErr = Double.NaN;   // recent mean |standardised error| of the LSTM's forecasts; NaN = no evidence yet
     double gatePersistErr = Double.NaN; // the same for persistence over the same events
+    long gateEvents;         // events behind those two averages
     boolean gateModel = true; // the gate serves the LSTM (else persistence) while the key is trained; a new key trusts it
     final double[] changeMs; // [O] running mean square of the targets' changes (format 3); 0 = none yet
 
@@ -166,7 +167,7 @@ public final class KeyState {
         for (double v : modelForecast) {
             b.putDouble(v);
         }
-        b.putDouble(gateModelErr).putDouble(gatePersistErr).put((byte) (gateModel ? 1 : 0));
+        b.putDouble(gateModelErr).putDouble(gatePersistErr).putLong(gateEvents).put((byte) (gateModel ? 1 : 0));
         for (double v : changeMs) {
             b.putDouble(v);
         }
@@ -225,6 +226,7 @@ public final class KeyState {
             }
             k.gateModelErr = b.getDouble();
             k.gatePersistErr = b.getDouble();
+            k.gateEvents = b.getLong();
             k.gateModel = b.get() != 0;
             for (int i = 0; i < o; i++) {
                 k.changeMs[i] = b.getDouble();

@@ -117,6 +117,29 @@ class ForecastGateTest {
     }
 
     @Test
+    void shouldDecideOnlyOnceItsAveragesSpanTheirWindowAndThenWithHysteresis() {
+        double alpha = KeyForecaster.gateAlpha(10); // a window of 1 / alpha = 14.9 events
+        KeyState k = new KeyState(1, 1, 2, io.carousel.scoring.ScoreState.initial(1));
+        assertTrue(k.gateModel, "a new key trusts its trained model");
+        for (int i = 1; i <= 14; i++) {
+            KeyForecaster.gateStep(k, 1.0, 0.1, alpha); // persistence ten times better
+            assertTrue(k.gateModel, "no decision after " + i + " events");
+        }
+        assertEquals(1.0, k.gateModelErr, 1e-12, "a plain mean so far");
+        KeyForecaster.gateStep(k, 1.0, 0.1, alpha);
+        assertTrue(!k.gateModel, "persistence after 15 events");
+        // the LSTM becomes slightly better: within the 5 % margin nothing changes
+        for (int i = 0; i < 200; i++) {
+            KeyForecaster.gateStep(k, 0.97, 1.0, alpha);
+        }
+        assertTrue(!k.gateModel, "3 % better is inside the hysteresis");
+        for (int i = 0; i < 200; i++) {
+            KeyForecaster.gateStep(k, 0.9, 1.0, alpha);
+        }
+        assertTrue(k.gateModel, "10 % better takes over");
+    }
+
+    @Test
     void shouldRefuseACandidateThatBeatsTheServingModelButNotPersistence() {
         // a slow random walk: persistence is nearly exact; the serving model is random weights
         SplittableRandom r = new SplittableRandom(9);

@@ -53,8 +53,9 @@ class KeyStateTest {
     void shouldTakeThisManyBytesPerKeyAtHidden32() {
         // one feature, one output, 1 layer of 32: h and c as floats dominate
         int bytes = new KeyState(1, 1, 2 * 32, ScoreState.initial(1)).serialisedSize();
-        // format 3: the LSTM's own forecast and the mean square change (8 each per target), two recent errors, the source
-        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40 + 50 + (16 + 16 + 1), bytes);
+        // format 3: the LSTM's own forecast and the mean square change (8 each per target), two
+        // recent errors and the events behind them, the source
+        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40 + 50 + (16 + 24 + 1), bytes);
     }
 
     @Test
@@ -118,6 +119,7 @@ class KeyStateTest {
         k.modelForecast[1] = -1.25;
         k.gateModelErr = 0.3;
         k.gatePersistErr = 0.7;
+        k.gateEvents = 321;
         k.gateModel = true;
         k.changeMs[1] = 0.125;
         byte[] bytes = k.serialise();
@@ -127,6 +129,7 @@ class KeyStateTest {
         assertArrayEquals(new double[] {2.5, -1.25}, back.modelForecast);
         assertEquals(0.3, back.gateModelErr);
         assertEquals(0.7, back.gatePersistErr);
+        assertEquals(321, back.gateEvents);
         assertEquals(true, back.gateModel);
         assertArrayEquals(new double[] {0, 0.125}, back.changeMs);
         assertArrayEquals(bytes, back.serialise());
