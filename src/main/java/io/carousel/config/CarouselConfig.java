@@ -46,6 +46,9 @@ public final class CarouselConfig {
 
     public enum ModelScope { KEY, GROUP, GLOBAL }
 
+    /** What the LSTM forecasts (model.target). */
+    public enum ModelTarget { LEVEL, CHANGE }
+
     public enum RetrainClock { STREAM, WALL }
 
     public enum RetrainMode { FINETUNE, SCRATCH }
@@ -223,6 +226,7 @@ public final class CarouselConfig {
         });
         modelFeaturesTimeDelta();
         modelFeaturesCalendar();
+        modelTarget();
         int features = eventsFeatures().size();
         if (modelOutputs() > features) {
             throw Values.invalid(MODEL_OUTPUTS, "at most the number of " + EVENTS_FEATURES + " (" + features + ")",
@@ -234,6 +238,7 @@ public final class CarouselConfig {
                     + MODEL_GROUP_FIELD + " or " + MODEL_GROUP_PATTERN);
         }
         forecastHorizon();
+        forecastGateHalfLife();
         scoringConfig();
         if (historyRetention().isZero()) {
             throw Values.invalid(HISTORY_RETENTION, "a duration > 0", v.string(HISTORY_RETENTION));
@@ -354,6 +359,8 @@ public final class CarouselConfig {
     public boolean modelFeaturesTimeDelta() { return v.bool(MODEL_FEATURES_TIME_DELTA); }
     public boolean modelFeaturesCalendar() { return v.bool(MODEL_FEATURES_CALENDAR); }
     public int modelOutputs() { return v.intAtLeast(MODEL_OUTPUTS, 1); }
+    /** What the LSTM forecasts: the next level, or the change from the last value. */
+    public ModelTarget modelTarget() { return v.choice(MODEL_TARGET, ModelTarget.class); }
     public ModelScope modelScope() { return v.choice(MODEL_SCOPE, ModelScope.class); }
     public Optional<String> modelGroupField() { return v.optional(MODEL_GROUP_FIELD); }
     public Optional<Pattern> modelGroupPattern() { return v.regex(MODEL_GROUP_PATTERN); }
@@ -361,6 +368,8 @@ public final class CarouselConfig {
     // ---- forecasting and scoring ----
 
     public int forecastHorizon() { return v.intAtLeast(FORECAST_HORIZON, 1); }
+    /** Half-life in events of the forecast gate's recent errors; 0 = no gate (a trained LSTM always serves). */
+    public double forecastGateHalfLife() { return v.number(FORECAST_GATE_HALF_LIFE, 0, false, Double.MAX_VALUE); }
     public double anomalyThreshold() {
         double t = v.number(ANOMALY_THRESHOLD, 0, true, 1);
         if (t >= 1) {

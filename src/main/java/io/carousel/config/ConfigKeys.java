@@ -46,12 +46,14 @@ public final class ConfigKeys {
     public static final String MODEL_FEATURES_TIME_DELTA = "model.features.time-delta";
     public static final String MODEL_FEATURES_CALENDAR = "model.features.calendar";
     public static final String MODEL_OUTPUTS = "model.outputs";
+    public static final String MODEL_TARGET = "model.target";
     public static final String MODEL_SCOPE = "model.scope";
     public static final String MODEL_GROUP_FIELD = "model.group.field";
     public static final String MODEL_GROUP_PATTERN = "model.group.pattern";
 
     // forecasting and scoring
     public static final String FORECAST_HORIZON = "forecast.horizon";
+    public static final String FORECAST_GATE_HALF_LIFE = "forecast.gate.half-life";
     public static final String ANOMALY_THRESHOLD = "anomaly.threshold";
     public static final String ANOMALY_WARMUP_EVENTS = "anomaly.warmup-events";
     public static final String ANOMALY_SHORT_HALF_LIFE = "anomaly.short-half-life";
@@ -114,10 +116,12 @@ public final class ConfigKeys {
         d.put(MODEL_FEATURES_TIME_DELTA, "false");
         d.put(MODEL_FEATURES_CALENDAR, "false");
         d.put(MODEL_OUTPUTS, "1");
+        d.put(MODEL_TARGET, "level");
         d.put(MODEL_SCOPE, "key");
         d.put(MODEL_GROUP_FIELD, "");
         d.put(MODEL_GROUP_PATTERN, "");
         d.put(FORECAST_HORIZON, "1");
+        d.put(FORECAST_GATE_HALF_LIFE, "200");
         d.put(ANOMALY_THRESHOLD, "0.9999");
         d.put(ANOMALY_WARMUP_EVENTS, "300");
         d.put(ANOMALY_SHORT_HALF_LIFE, "3.5");

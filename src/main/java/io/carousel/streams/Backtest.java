@@ -38,10 +38,11 @@ public final class Backtest implements AutoCloseable {
 
     /**
      * What one event produced: its enriched record's {@code carousel} fields, or why it was dead-lettered.
-     * {@code warm} is false during the key's warm-up, when nothing is flagged.
+     * {@code warm} is false during the key's warm-up, when nothing is flagged; {@code source} says
+     * what made {@code nextForecast} ({@code lstm} or {@code persistence}; null when rejected).
      */
     public record Result(String rejection, double forecast, double score, boolean anomaly, double nextForecast,
-                         double lower, double upper, long modelVersion, boolean warm) {
+                         double lower, double upper, long modelVersion, boolean warm, String source) {
         public boolean rejected() {
             return rejection != null;
         }
@@ -117,7 +118,7 @@ public final class Backtest implements AutoCloseable {
             JsonNode c = JSON.readTree(out).get("carousel");
             return new Result(null, number(c, "forecast"), c.get("anomalyScore").asDouble(), c.get("anomaly").asBoolean(),
                     number(c, "nextForecast"), number(c, "lower"), number(c, "upper"), c.get("modelVersion").asLong(),
-                    c.get("warm").asBoolean());
+                    c.get("warm").asBoolean(), c.get("source").asText());
         } catch (IOException e) {
             throw new UncheckedIOException("unreadable enriched record", e);
         }
@@ -127,7 +128,7 @@ public final class Backtest implements AutoCloseable {
         String reason = header(dead, DeadLetters.REASON);
         String message = header(dead, DeadLetters.MESSAGE);
         String why = reason == null ? String.valueOf(message) : reason + (message == null ? "" : ": " + message);
-        return new Result(why, Double.NaN, Double.NaN, false, Double.NaN, Double.NaN, Double.NaN, -1, false);
+        return new Result(why, Double.NaN, Double.NaN, false, Double.NaN, Double.NaN, Double.NaN, -1, false, null);
     }
 
     private static String header(TestRecord<byte[], byte[]> r, String name) {

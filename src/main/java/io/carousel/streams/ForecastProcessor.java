@@ -170,9 +170,21 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
                     CarouselTopology.SAMPLES);
             return; // group models train where the group's samples meet (GroupTrainer)
         }
-        if (dueByEvents(k) || dueByStreamTime(k) || outcome.drift) {
+        if (dueByEvents(k) || dueByStreamTime(k) || (outcome.drift && driftMayRetrain(k))) {
             schedule(key, k, outcome.drift ? "drift" : "schedule");
         }
+    }
+
+    /**
+     * After a rejected training, drift retrains again only once the held-out part of the key's
+     * history (the newest fifth, on which candidates are judged) is all events that attempt had not
+     * seen: sooner, the candidate would be judged on mostly the same events, and fail the same way.
+     */
+    private boolean driftMayRetrain(KeyState k) {
+        if (!k.lastAttemptRejected) {
+            return true;
+        }
+        return k.eventsSinceTrain >= Retrainer.holdoutRows(Math.min(k.count, retrain.historyMaxEvents()), retrain.seqLen());
     }
 
     private boolean dueByEvents(KeyState k) {
@@ -243,7 +255,7 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
                 : serving.model().copy();
         Retrainer.Job job = new Retrainer.Job(key, start, serving.model().copy(), serving.version(), series, new int[] {rows},
                 events.get(0).timestamp(), events.get(events.size() - 1).timestamp(),
-                retrain.wallClock() ? context.currentSystemTimeMs() : k.lastTimestamp);
+                retrain.wallClock() ? context.currentSystemTimeMs() : k.lastTimestamp, settings.changeTarget());
         ConcurrentLinkedQueue<Retrainer.Result> results = finished;
         telemetry.retrainStarted(key);
         trainers.submit(job, result -> {
@@ -279,6 +291,13 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
                 k.eventsSinceTrain = 0;
                 k.driftSum = 0;
                 k.driftMin = 0;
+                k.lastAttemptRejected = true;
+                if (r.job().servingTrained() && Double.isFinite(r.servingValLoss()) && r.servingValLoss() > k.trainMse) {
+                    // the drift test's reference becomes the serving model's error on the newest data, just
+                    // measured: else an error that stays at its new level raises the alarm again within a
+                    // few events, and the key retrains without end while nothing better can be learnt yet
+                    k.trainMse = r.servingValLoss();
+                }
                 store.put(key, k.serialise());
                 continue;
             }

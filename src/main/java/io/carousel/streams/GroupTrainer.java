@@ -178,7 +178,7 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
         ConcurrentLinkedQueue<Retrainer.Result> results = finished;
         telemetry.retrainStarted(group);
         trainers.submit(new Retrainer.Job(group, start, serving.model().copy(), serving.version(), series, ends,
-                first, last, now), result -> {
+                first, last, now, settings.changeTarget()), result -> {
                     telemetry.retrainFinished(group, result.accepted(), result.nanos());
                     if (!closed) {
                         results.add(result);

@@ -19,6 +19,20 @@ import java.time.ZonedDateTime;
  *
  * <p>Until the key's model has been trained (version 0) the forecast is persistence (the last
  * value); the LSTM still steps, so its state is current when trained weights arrive.
+ *
+ * <p>With {@code model.target=change} the LSTM forecasts the change from the last value instead
+ * of the level: its first O inputs are the last changes of the targets, scaled by their running
+ * root mean square, then come the standardised levels, and its output is the next change in the
+ * same units (a zero output is persistence). Differencing is the standard way to make a smooth or
+ * trending series' one-step target stationary and of the size of what persistence gets wrong.
+ *
+ * <p>Once trained, a per-key gate picks the source of each forecast by recent error (model
+ * selection on a rolling out-of-sample score, as forecasters combine or select models): the key
+ * keeps an exponentially weighted mean absolute error, in standardised units, of the LSTM's
+ * forecast and of persistence's for the same events, and serves the LSTM while it is the better
+ * one, with a hysteresis of {@link #GATE_MARGIN} so that two near-equal sources do not alternate.
+ * Absolute rather than squared errors, so a single spike cannot flip it. The LSTM steps and
+ * forecasts either way, so its state and its score stay current while persistence serves.
  * One instance per stream thread: it owns scratch buffers and is not thread-safe.
  */
 public final class KeyForecaster {
@@ -40,6 +54,12 @@ public final class KeyForecaster {
     private final double[] rollState;
     private final double[] out;
     private final double[] errors;
+    private final double[] modelErrors;
+    /** Weight of the newest error in the gate's averages (from forecast.gate.half-life); 0 = no gate. */
+    private final double gateAlpha;
+
+    /** The gate switches source only when the other one's recent error is this fraction lower. */
+    static final double GATE_MARGIN = 0.05;
 
     /** Page-Hinkley drift test: allowed slack per event, and the alarm level (see {@link #updateDrift}). */
     static final double DRIFT_DELTA = 0.5;
@@ -57,6 +77,8 @@ public final class KeyForecaster {
         this.rollState = new double[state.length];
         this.out = new double[o];
         this.errors = new double[o];
+        this.modelErrors = new double[o];
+        this.gateAlpha = gateAlpha(settings.gateHalfLife());
         use(Served.of(model, modelVersion, settings));
     }
 
@@ -122,13 +144,22 @@ public final class KeyForecaster {
         // decays with the score still high, and those ordinary events are not anomalies themselves
         r.anomaly = hadForecast && r.warm && scorer.startsAlert(k.score);
 
-        r.drift = hadForecast && trained && k.modelVersion == modelVersion && updateDrift(k, errors);
+        // the model's own forecast for this event (the served one may be persistence's)
+        boolean hadModelForecast = hadForecast && trained && k.modelVersion == modelVersion
+                && !Double.isNaN(k.modelForecast[0]);
+        for (int j = 0; j < o; j++) {
+            modelErrors[j] = hadModelForecast ? x[j] - k.modelForecast[j] : 0.0;
+        }
+        if (hadModelForecast) {
+            updateGate(k, x);
+        }
+        r.drift = hadModelForecast && updateDrift(k, modelErrors);
         long gap = k.count == 0 ? 0 : timestamp - k.lastTimestamp;
         if (k.count > 0 && gap > 0) {
             k.meanInterval = k.meanInterval == 0 ? gap : k.meanInterval + (gap - k.meanInterval) / 20.0;
         }
         updateNormalisation(k, x);
-        buildInput(k, x, gap, timestamp);
+        buildInput(k, x, k.count > 0 ? k.last : null, gap, timestamp);
         for (int i = 0; i < state.length; i++) {
             state[i] = k.hc[i];
         }
@@ -138,20 +169,22 @@ public final class KeyForecaster {
         for (int i = 0; i < state.length; i++) {
             k.hc[i] = (float) state[i];
         }
+        boolean fromModel = trained && (gateAlpha == 0 || k.gateModel);
         for (int j = 0; j < o; j++) {
-            k.forecast[j] = trained ? denormalise(k, j, out[j]) : x[j];
+            k.modelForecast[j] = trained ? fromOutput(s, k, j, out[j], x[j]) : Double.NaN;
+            k.forecast[j] = fromModel ? k.modelForecast[j] : x[j];
             r.nextForecast[j] = k.forecast[j];
             double w = scorer.intervalHalfWidth(k.score, j);
             r.lower[j] = k.forecast[j] - w;
             r.upper[j] = k.forecast[j] + w;
         }
-        k.forecastFromModel = trained;
+        k.forecastFromModel = fromModel;
         System.arraycopy(x, 0, k.last, 0, f);
         k.count++;
         k.eventsSinceTrain++;
         k.lastTimestamp = timestamp;
         k.modelVersion = modelVersion;
-        r.fromModel = trained;
+        r.fromModel = fromModel;
         r.modelVersion = modelVersion;
         r.count = k.count;
         long step = Math.round(k.meanInterval);
@@ -168,7 +201,7 @@ public final class KeyForecaster {
     private void rollOut(KeyState k, long timestamp, Outcome r) {
         System.arraycopy(state, 0, rollState, 0, state.length);
         System.arraycopy(input, 0, rollInput, 0, input.length);
-        rollOut(s, k, stepper, trained, timestamp, rollInput, rollState, out, r.horizon, r.horizonTime, s.horizon());
+        rollOut(s, k, stepper, k.forecastFromModel, timestamp, rollInput, rollState, out, r.horizon, r.horizonTime, s.horizon());
     }
 
     /**
@@ -188,23 +221,100 @@ public final class KeyForecaster {
                         double[] input, double[] state, double[] out, double[] values, long[] times, int steps) {
         int o = s.outputs();
         int f = s.featureCount();
+        int lev = s.changeTarget() ? o : 0; // where the levels start among the inputs
         long gap = Math.round(k.meanInterval);
         for (int h = 0; h < steps; h++) {
             long t = gap > 0 ? timestamp + (h + 1) * gap : -1;
             times[h] = t;
             if (h > 0 && trained) {
                 System.arraycopy(out, 0, input, 0, o);
+                if (s.changeTarget()) {
+                    for (int j = 0; j < o; j++) {
+                        input[lev + j] = (values[(h - 1) * o + j] - k.mean[j]) / scale(k, j);
+                    }
+                }
                 if (s.timeDelta()) {
-                    input[f] = 1.0;
+                    input[lev + f] = 1.0;
                 }
                 if (s.calendar() && t >= 0) {
-                    calendar(t, input, f + (s.timeDelta() ? 1 : 0));
+                    calendar(t, input, lev + f + (s.timeDelta() ? 1 : 0));
                 }
                 stepper.step(input, 0, state, 0, out, 0);
             }
             for (int j = 0; j < o; j++) {
-                values[h * o + j] = h > 0 && trained ? denormalise(k, j, out[j]) : k.forecast[j];
+                values[h * o + j] = h > 0 && trained ? fromOutput(s, k, j, out[j], values[(h - 1) * o + j]) : k.forecast[j];
             }
+        }
+    }
+
+    /**
+     * The inputs and output behind a key's stored forecast, as {@link #rollOut} starts from them:
+     * {@code out} the normalised output that gives {@code k.forecast}, {@code input} the
+     * non-target features at their last values (the rest is overwritten by the roll-out).
+     */
+    static void rollOutStart(StreamSettings s, KeyState k, double[] input, double[] out) {
+        int o = s.outputs();
+        int lev = s.changeTarget() ? o : 0;
+        for (int j = 0; j < o; j++) {
+            out[j] = s.changeTarget() ? (k.forecast[j] - k.last[j]) / changeScale(k, j)
+                    : (k.forecast[j] - k.mean[j]) / scale(k, j);
+        }
+        for (int i = o; i < s.featureCount(); i++) {
+            input[lev + i] = (k.last[i] - k.mean[i]) / scale(k, i);
+        }
+    }
+
+    /** The weight of the newest error for an exponential average with this half-life in events (0 = off). */
+    static double gateAlpha(double halfLife) {
+        return halfLife > 0 ? 1 - Math.pow(0.5, 1 / halfLife) : 0;
+    }
+
+    /**
+     * The gate: updates the key's recent mean absolute standardised errors of the LSTM's forecast
+     * ({@code k.modelForecast}) and of persistence ({@code k.last}) for the event {@code x}, and
+     * switches the source when the other one has been better by more than {@link #GATE_MARGIN}.
+     */
+    private void updateGate(KeyState k, double[] x) {
+        if (gateAlpha == 0) {
+            return;
+        }
+        double em = 0;
+        double ep = 0;
+        for (int j = 0; j < o; j++) {
+            double sc = scale(k, j);
+            em += Math.abs(x[j] - k.modelForecast[j]) / sc;
+            ep += Math.abs(x[j] - k.last[j]) / sc;
+        }
+        gateStep(k, em / o, ep / o, gateAlpha);
+    }
+
+    /**
+     * One step of the gate's averages and its decision (also used when re-warming over history).
+     * The averages are plain running means until they span the exponential window ({@code 1/alpha}
+     * events), so that the first events do not weigh more than later ones, and the gate decides
+     * nothing before that: a key new to a trained model, or read from an older format, keeps the
+     * LSTM until there is that much evidence.
+     */
+    static void gateStep(KeyState k, double modelErr, double persistErr, double alpha) {
+        if (!Double.isFinite(modelErr) || !Double.isFinite(persistErr)) {
+            return;
+        }
+        if (Double.isNaN(k.gateModelErr) || Double.isNaN(k.gatePersistErr)) {
+            k.gateModelErr = 0;
+            k.gatePersistErr = 0;
+            k.gateEvents = 0;
+        }
+        k.gateEvents++;
+        double w = Math.max(alpha, 1.0 / k.gateEvents);
+        k.gateModelErr += w * (modelErr - k.gateModelErr);
+        k.gatePersistErr += w * (persistErr - k.gatePersistErr);
+        if (k.gateEvents < 1 / alpha) {
+            return;
+        }
+        if (k.gateModel && k.gatePersistErr < (1 - GATE_MARGIN) * k.gateModelErr) {
+            k.gateModel = false;
+        } else if (!k.gateModel && k.gateModelErr < (1 - GATE_MARGIN) * k.gatePersistErr) {
+            k.gateModel = true;
         }
     }
 
@@ -225,7 +335,7 @@ public final class KeyForecaster {
         }
         double sq = 0;
         for (int j = 0; j < o; j++) {
-            double z = err[j] / scale(k, j);
+            double z = err[j] / (s.changeTarget() ? changeScale(k, j) : scale(k, j));
             sq += z * z;
         }
         double ratio = Math.min(sq / o / k.trainMse, DRIFT_CLIP);
@@ -249,14 +359,16 @@ public final class KeyForecaster {
         double[] series = new double[events.size() * w];
         int rows = 0;
         long prevTs = -1;
+        double[] prev = null;
         for (History.Event e : events) {
             if (excludeAnomalies && e.anomaly()) {
                 continue;
             }
-            buildInput(k, e.features(), prevTs < 0 ? 0 : e.timestamp() - prevTs, e.timestamp());
+            buildInput(k, e.features(), prev, prevTs < 0 ? 0 : e.timestamp() - prevTs, e.timestamp());
             System.arraycopy(input, 0, series, rows * w, w);
             rows++;
             prevTs = e.timestamp();
+            prev = e.features();
         }
         return java.util.Arrays.copyOf(series, rows * w);
     }
@@ -268,23 +380,44 @@ public final class KeyForecaster {
      */
     void rewarm(KeyState k, java.util.List<History.Event> events, Served m, double trainMse) {
         java.util.Arrays.fill(state, 0.0);
+        // the gate starts from the new weights' record over the history (the held-out part, the
+        // newest, weighs most); before that, it trusts the validation that accepted them
+        k.gateModelErr = Double.NaN;
+        k.gatePersistErr = Double.NaN;
+        k.gateModel = m.trained();
         long prevTs = -1;
+        double[] prev = null;
         for (History.Event e : events) {
-            buildInput(k, e.features(), prevTs < 0 ? 0 : e.timestamp() - prevTs, e.timestamp());
+            double[] x = e.features();
+            if (prev != null && m.trained() && gateAlpha > 0) {
+                double em = 0;
+                double ep = 0;
+                for (int j = 0; j < o; j++) {
+                    double sc = scale(k, j);
+                    em += Math.abs(x[j] - fromOutput(s, k, j, out[j], prev[j])) / sc;
+                    ep += Math.abs(x[j] - prev[j]) / sc;
+                }
+                gateStep(k, em / o, ep / o, gateAlpha);
+            }
+            buildInput(k, x, prev, prevTs < 0 ? 0 : e.timestamp() - prevTs, e.timestamp());
             m.stepper().step(input, 0, state, 0, out, 0);
             prevTs = e.timestamp();
+            prev = x;
         }
         for (int i = 0; i < state.length; i++) {
             k.hc[i] = (float) state[i];
         }
         if (!events.isEmpty() && m.trained()) {
+            boolean fromModel = gateAlpha == 0 || k.gateModel;
             for (int j = 0; j < o; j++) {
-                k.forecast[j] = denormalise(k, j, out[j]);
+                k.modelForecast[j] = fromOutput(s, k, j, out[j], k.last[j]);
+                k.forecast[j] = fromModel ? k.modelForecast[j] : k.last[j];
             }
-            k.forecastFromModel = true;
+            k.forecastFromModel = fromModel;
         } else if (!m.trained() && k.count > 0) {
             // back to an untrained model (a rollback): persistence again
             System.arraycopy(k.last, 0, k.forecast, 0, o);
+            java.util.Arrays.fill(k.modelForecast, Double.NaN);
             k.forecastFromModel = false;
         }
         k.modelVersion = m.version();
@@ -292,9 +425,21 @@ public final class KeyForecaster {
         k.driftSum = 0;
         k.driftMin = 0;
         k.eventsSinceTrain = 0;
+        k.lastAttemptRejected = false;
     }
 
     private void updateNormalisation(KeyState k, double[] x) {
+        if (k.count > 0) {
+            // the mean square of the targets' changes (k.count changes so far, this one included)
+            double beta = 1.0 / Math.min(k.count, NORM_WINDOW);
+            for (int j = 0; j < o; j++) {
+                double d = x[j] - k.last[j];
+                k.changeMs[j] += beta * (d * d - k.changeMs[j]);
+                if (!Double.isFinite(k.changeMs[j])) {
+                    k.changeMs[j] = 0;
+                }
+            }
+        }
         double alpha = 1.0 / Math.min(k.count + 1, NORM_WINDOW);
         for (int i = 0; i < f; i++) {
             double d = x[i] - k.mean[i];
@@ -315,15 +460,33 @@ public final class KeyForecaster {
         return Math.max(sd, floor);
     }
 
+    /** The scale of target j's changes: their running root mean square, never zero. */
+    static double changeScale(KeyState k, int j) {
+        double rms = Math.sqrt(k.changeMs[j]);
+        double floor = 1e-9 * Math.max(1.0, Math.abs(k.mean[j]));
+        return Math.max(rms, floor);
+    }
+
     private static double denormalise(KeyState k, int j, double z) {
         return k.mean[j] + scale(k, j) * z;
     }
 
-    private void buildInput(KeyState k, double[] x, long gap, long timestamp) {
-        for (int i = 0; i < f; i++) {
-            input[i] = (x[i] - k.mean[i]) / scale(k, i);
+    /** Target j's forecast in raw units from the LSTM's output {@code z}, after the value {@code last}. */
+    private static double fromOutput(StreamSettings s, KeyState k, int j, double z, double last) {
+        return s.changeTarget() ? last + changeScale(k, j) * z : denormalise(k, j, z);
+    }
+
+    /** The LSTM's inputs for the event {@code x} after {@code prev} (null for a key's first event). */
+    private void buildInput(KeyState k, double[] x, double[] prev, long gap, long timestamp) {
+        int p = 0;
+        if (s.changeTarget()) {
+            for (int j = 0; j < o; j++) {
+                input[p++] = prev == null ? 0.0 : (x[j] - prev[j]) / changeScale(k, j);
+            }
         }
-        int p = f;
+        for (int i = 0; i < f; i++) {
+            input[p++] = (x[i] - k.mean[i]) / scale(k, i);
+        }
         if (s.timeDelta()) {
             input[p++] = k.meanInterval > 0 ? Math.min(gap / k.meanInterval, 100.0) : 0.0;
         }

@@ -112,12 +112,7 @@ public final class KeyQueries {
             hc[i] = k.hc[i];
         }
         double[] out = new double[o];
-        for (int j = 0; j < o; j++) {
-            out[j] = (k.forecast[j] - k.mean[j]) / KeyForecaster.scale(k, j);
-        }
-        for (int i = o; i < f; i++) {
-            input[i] = (k.last[i] - k.mean[i]) / KeyForecaster.scale(k, i);
-        }
+        KeyForecaster.rollOutStart(settings, k, input, out);
         double[] values = new double[steps * o];
         long[] times = new long[steps];
         KeyForecaster.rollOut(settings, k, served.stepper(), trained, k.lastTimestamp, input, hc, out, values, times, steps);

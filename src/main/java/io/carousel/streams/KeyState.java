@@ -18,12 +18,20 @@ public final class KeyState {
     /**
      * The serialised format's version: bump it, and keep reading the old ones, when fields change.
      * 2 added the anomaly and feedback counters and the last control offset at the end; a format 1
-     * record reads with those at their "nothing yet" values.
+     * record reads with those at their "nothing yet" values. 3 added the forecast gate's fields at the
+     * end (the LSTM's own forecast, the recent errors of it and of persistence, the serving source,
+     * and the targets' mean square change, the scale of model.target=change);
+     * a format 2 record reads with the gate trusting the LSTM until it has evidence, as a new key does.
      */
-    static final byte FORMAT = 2;
+    static final byte FORMAT = 3;
+    static final byte FORMAT_2 = 2;
     static final byte FORMAT_1 = 1;
     /** Bytes format 2 adds to format 1, for a key without a group. */
     static final int FORMAT_2_EXTRA = 6 * 8 + 2;
+    /** Bytes format 3 adds to format 2, per forecast target and in all. */
+    static int format3Extra(int outputs) {
+        return 2 * 8 * outputs + 3 * 8 + 1;
+    }
     /** A key is "anomalous" while one of its last this many events was flagged. */
     public static final long ANOMALOUS_EVENTS = 100;
 
@@ -52,6 +60,13 @@ public final class KeyState {
     long missedAnomalies;    // feedback: unflagged events marked as anomalous
     long lastControlOffset = -1; // offset of the last control record applied to the key (its partition's)
     String group;            // the key's model group (model.scope=group or global); null with per-key models
+    final double[] modelForecast; // [O] the LSTM's forecast for the next event (format 3); NaN while none
+    double gateModelErr = Double.NaN;   // recent mean |standardised error| of the LSTM's forecasts; NaN = no evidence yet
+    double gatePersistErr = Double.NaN; // the same for persistence over the same events
+    long gateEvents;         // events behind those two averages
+    boolean gateModel = true; // the gate serves the LSTM (else persistence) while the key is trained; a new key trusts it
+    boolean lastAttemptRejected; // the key's last training was rejected (format 3, bit 1 of the gate byte)
+    final double[] changeMs; // [O] running mean square of the targets' changes (format 3); 0 = none yet
 
     KeyState(int features, int outputs, int stateSize, ScoreState score) {
         last = new double[features];
@@ -59,6 +74,9 @@ public final class KeyState {
         var = new double[features];
         forecast = new double[outputs];
         Arrays.fill(forecast, Double.NaN);
+        modelForecast = new double[outputs];
+        Arrays.fill(modelForecast, Double.NaN);
+        changeMs = new double[outputs];
         hc = new float[stateSize];
         this.score = score;
     }
@@ -124,7 +142,7 @@ public final class KeyState {
     /** Bytes of the serialised form. */
     public int serialisedSize() {
         return 1 + 8 + 8 + 8 + 8 + 2 + 2 + 4 + 8 * (3 * last.length + forecast.length) + 1 + 4 * hc.length
-                + score.byteSize() + 8 + 5 * 8 + FORMAT_2_EXTRA + groupBytes().length;
+                + score.byteSize() + 8 + 5 * 8 + FORMAT_2_EXTRA + groupBytes().length + format3Extra(forecast.length);
     }
 
     public byte[] serialise() {
@@ -147,15 +165,23 @@ public final class KeyState {
                 .putLong(missedAnomalies).putLong(lastControlOffset);
         byte[] g = groupBytes();
         b.putShort((short) g.length).put(g);
+        for (double v : modelForecast) {
+            b.putDouble(v);
+        }
+        b.putDouble(gateModelErr).putDouble(gatePersistErr).putLong(gateEvents)
+                .put((byte) ((gateModel ? 1 : 0) | (lastAttemptRejected ? 2 : 0)));
+        for (double v : changeMs) {
+            b.putDouble(v);
+        }
         return b.array();
     }
 
     public static KeyState deserialise(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         byte format = b.get();
-        if (format != FORMAT && format != FORMAT_1) {
+        if (format != FORMAT && format != FORMAT_2 && format != FORMAT_1) {
             throw new IllegalArgumentException("key state format " + format + " is not supported (this build reads "
-                    + FORMAT_1 + " and " + FORMAT + ")");
+                    + FORMAT_1 + " to " + FORMAT + ")");
         }
         long modelVersion = b.getLong();
         long count = b.getLong();
@@ -195,6 +221,27 @@ public final class KeyState {
             byte[] g = new byte[Short.toUnsignedInt(b.getShort())];
             b.get(g);
             k.group = g.length == 0 ? null : new String(g, java.nio.charset.StandardCharsets.UTF_8);
+        }
+        if (format >= 3) {
+            for (int i = 0; i < o; i++) {
+                k.modelForecast[i] = b.getDouble();
+            }
+            k.gateModelErr = b.getDouble();
+            k.gatePersistErr = b.getDouble();
+            k.gateEvents = b.getLong();
+            byte flags = b.get();
+            k.gateModel = (flags & 1) != 0;
+            k.lastAttemptRejected = (flags & 2) != 0;
+            for (int i = 0; i < o; i++) {
+                k.changeMs[i] = b.getDouble();
+            }
+        } else {
+            // before the gate the LSTM served whenever trained: it goes on serving until the
+            // gate has evidence against it (gateModel stays true, as for a new key), and the
+            // stored forecast was the model's if it served
+            if (k.forecastFromModel) {
+                System.arraycopy(k.forecast, 0, k.modelForecast, 0, o);
+            }
         }
         if (b.hasRemaining()) {
             throw new IllegalArgumentException("key state has " + b.remaining() + " trailing bytes");

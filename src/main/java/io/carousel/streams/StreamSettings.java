@@ -15,7 +15,8 @@ public record StreamSettings(
         int maxBytes, int maxKeyBytes, boolean outOfOrderToDeadLetter,
         int outputs, int hidden, int layers, long seed, Path modelInit, boolean timeDelta, boolean calendar,
         int horizon, ScoringConfig scoring, RetrainSettings retrain, Scope scope, String groupField,
-        java.util.regex.Pattern groupPattern, String modelsTopic, String controlTopic, boolean baseline) {
+        java.util.regex.Pattern groupPattern, String modelsTopic, String controlTopic, boolean baseline,
+        double gateHalfLife, boolean changeTarget) {
 
     /** Which keys share a model: each its own, groups of keys, or all keys. */
     public enum Scope { KEY, GROUP, GLOBAL }
@@ -39,7 +40,8 @@ public record StreamSettings(
                 c.modelOutputs(), c.modelHidden(), c.modelLayers(), c.modelSeed(), c.modelInit().orElse(null),
                 c.modelFeaturesTimeDelta(), c.modelFeaturesCalendar(), c.forecastHorizon(), c.scoringConfig(),
                 RetrainSettings.from(c, false), Scope.valueOf(c.modelScope().name()),
-                c.modelGroupField().orElse(null), c.modelGroupPattern().orElse(null), c.topicModels(), c.topicControl(), false);
+                c.modelGroupField().orElse(null), c.modelGroupPattern().orElse(null), c.topicModels(), c.topicControl(), false,
+                c.forecastGateHalfLife(), c.modelTarget() == CarouselConfig.ModelTarget.CHANGE);
     }
 
     /**
@@ -54,7 +56,7 @@ public record StreamSettings(
                 new RetrainSettings(r.everyEvents(), r.intervalMs(), r.wallClock(), r.scratch(), r.epochs(), r.seqLen(),
                         r.batch(), r.lr(), r.clip(), r.maxRegression(), r.threads(), r.drift(), r.excludeAnomalies(),
                         r.historyMaxEvents(), r.historyRetentionMs(), true),
-                scope, groupField, groupPattern, modelsTopic, controlTopic, baseline);
+                scope, groupField, groupPattern, modelsTopic, controlTopic, baseline, gateHalfLife, changeTarget);
     }
 
     /**
@@ -66,7 +68,7 @@ public record StreamSettings(
         return new StreamSettings(eventsTopic, enrichedTopic, forecastsTopic, anomaliesTopic, deadLetterTopic, keyField,
                 timestampField, timestampFormat, features, maxBytes, maxKeyBytes, outOfOrderToDeadLetter, outputs, hidden,
                 layers, seed, modelInit, timeDelta, calendar, horizon, scoring, retrain, scope, groupField, groupPattern,
-                modelsTopic, controlTopic, true);
+                modelsTopic, controlTopic, true, gateHalfLife, changeTarget);
     }
 
     /** The anomaly threshold (anomaly.threshold). */
@@ -79,8 +81,11 @@ public record StreamSettings(
         return features.size();
     }
 
-    /** The LSTM's input width: the normalised features, then time since the previous event, then calendar sin/cos. */
+    /**
+     * The LSTM's input width: with model.target=change the targets' last changes first, then the
+     * normalised features, then time since the previous event, then calendar sin/cos.
+     */
     public int modelInputs() {
-        return features.size() + (timeDelta ? 1 : 0) + (calendar ? 4 : 0);
+        return (changeTarget ? outputs : 0) + features.size() + (timeDelta ? 1 : 0) + (calendar ? 4 : 0);
     }
 }

@@ -130,8 +130,10 @@ class ForecastProcessorTest {
 
     @Test
     void shouldApplyATrainingFinishedOffThreadFromTheWallClockPunctuator() throws Exception {
+        // any model is accepted, and serves: no gate, which would prefer persistence to a weak one
         ForecastProcessor p = processor(Map.of("retrain.every-events", "150", "retrain.epochs", "2",
-                "retrain.seq-len", "16", "retrain.max-regression", "1000", "model.hidden", "8"), false);
+                "retrain.seq-len", "16", "retrain.max-regression", "1000", "model.hidden", "8",
+                "forecast.gate.half-life", "0"), false);
         CapturedPunctuator apply = context.scheduledPunctuators().stream()
                 .filter(c -> c.getType() == PunctuationType.WALL_CLOCK_TIME && c.getInterval().equals(Duration.ofMillis(200)))
                 .findFirst().orElseThrow(() -> new AssertionError("no punctuator applies finished trainings"));

@@ -30,7 +30,9 @@ class KeyQueriesTest {
     @Test
     void aFreshRollOutIsWhatTheForecastsTopicSaidAfterTheLastEvent() throws Exception {
         Map<String, String> cfg = Map.of("forecast.horizon", "5", "retrain.every-events", "200", "retrain.epochs", "5",
-                "retrain.seq-len", "32", "model.hidden", "8", "retrain.max-regression", "1000", "anomaly.warmup-events", "50");
+                "retrain.seq-len", "32", "model.hidden", "8", "retrain.max-regression", "1000", "anomaly.warmup-events", "50",
+                // any model is accepted, and serves: no gate, which would prefer persistence to a weak one
+                "forecast.gate.half-life", "0");
         try (TopologyHarness h = new TopologyHarness(dir, cfg)) {
             for (int i = 0; i < 260; i++) {
                 h.send("k", event(i, 0), 0);

@@ -53,7 +53,9 @@ class KeyStateTest {
     void shouldTakeThisManyBytesPerKeyAtHidden32() {
         // one feature, one output, 1 layer of 32: h and c as floats dominate
         int bytes = new KeyState(1, 1, 2 * 32, ScoreState.initial(1)).serialisedSize();
-        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40 + 50, bytes);
+        // format 3: the LSTM's own forecast and the mean square change (8 each per target), two
+        // recent errors and the events behind them, the source
+        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40 + 50 + (16 + 24 + 1), bytes);
     }
 
     @Test
@@ -93,7 +95,7 @@ class KeyStateTest {
         k.hc[5] = 0.25f;
         k.driftMin = -2;
         byte[] v2 = k.serialise();
-        byte[] v1 = java.util.Arrays.copyOf(v2, v2.length - KeyState.FORMAT_2_EXTRA);
+        byte[] v1 = java.util.Arrays.copyOf(v2, v2.length - KeyState.FORMAT_2_EXTRA - KeyState.format3Extra(1));
         v1[0] = KeyState.FORMAT_1;
         KeyState back = KeyState.deserialise(v1);
         assertEquals(3, back.modelVersion());
@@ -106,7 +108,57 @@ class KeyStateTest {
         assertEquals(-1, back.lastAnomalyAt());
         assertEquals(-1, back.lastControlOffset());
         assertEquals(false, back.anomalous());
-        assertArrayEquals(v2, back.serialise(), "written back as format 2");
+        assertArrayEquals(v2, back.serialise(), "written back in the current format");
         assertEquals(KeyState.FORMAT, back.serialise()[0]);
+    }
+
+    @Test
+    void shouldRoundTripTheGateFieldsOfFormat3() {
+        KeyState k = new KeyState(1, 2, 64, ScoreState.initial(2));
+        k.modelForecast[0] = 2.5;
+        k.modelForecast[1] = -1.25;
+        k.gateModelErr = 0.3;
+        k.gatePersistErr = 0.7;
+        k.gateEvents = 321;
+        k.gateModel = true;
+        k.lastAttemptRejected = true;
+        k.changeMs[1] = 0.125;
+        byte[] bytes = k.serialise();
+        assertEquals(3, bytes[0]);
+        assertEquals(k.serialisedSize(), bytes.length);
+        KeyState back = KeyState.deserialise(bytes);
+        assertArrayEquals(new double[] {2.5, -1.25}, back.modelForecast);
+        assertEquals(0.3, back.gateModelErr);
+        assertEquals(0.7, back.gatePersistErr);
+        assertEquals(321, back.gateEvents);
+        assertEquals(true, back.gateModel);
+        assertEquals(true, back.lastAttemptRejected, "both flags of the gate byte survive");
+        assertArrayEquals(new double[] {0, 0.125}, back.changeMs);
+        assertArrayEquals(bytes, back.serialise());
+    }
+
+    /** Format 2, as the previous build wrote it: the gate has no evidence yet and trusts the LSTM, as for a new key. */
+    @Test
+    void shouldReadFormat2WithTheGateTrustingTheLstm() {
+        for (boolean fromModel : new boolean[] {true, false}) {
+            KeyState k = new KeyState(1, 1, 64, ScoreState.initial(1));
+            k.modelVersion = 2;
+            k.count = 900;
+            k.forecast[0] = 4.5;
+            k.forecastFromModel = fromModel;
+            k.gateModel = false; // not written by format 2
+            k.group = "g";
+            byte[] v3 = k.serialise();
+            byte[] v2 = java.util.Arrays.copyOf(v3, v3.length - KeyState.format3Extra(1));
+            v2[0] = KeyState.FORMAT_2;
+            KeyState back = KeyState.deserialise(v2);
+            assertEquals(true, back.gateModel);
+            assertEquals(fromModel ? 4.5 : Double.NaN, back.modelForecast[0]);
+            assertEquals(Double.NaN, back.gateModelErr);
+            assertEquals(Double.NaN, back.gatePersistErr);
+            assertEquals("g", back.group());
+            assertEquals(4.5, back.forecast()[0]);
+            assertEquals(KeyState.FORMAT, back.serialise()[0]);
+        }
     }
 }

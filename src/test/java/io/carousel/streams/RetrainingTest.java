@@ -147,10 +147,22 @@ class RetrainingTest {
             long v = c.get(999).get("modelVersion").asLong();
             assertEquals(1, v, "trained once, at event 600");
             // the regime changes: a faster, larger oscillation the model has not seen
-            List<JsonNode> after = feed(h, "k", 1000, 1150, i -> 3 * Math.sin(2 * Math.PI * i / 9.0) + 0.05 * gaussian(r));
-            long v2 = after.get(after.size() - 1).get("modelVersion").asLong();
-            assertTrue(v2 >= 2 || after.stream().anyMatch(n -> n.get("modelVersion").asLong() >= 2),
-                    "drift retrained before the 600-event schedule (version " + v2 + ")");
+            // drift starts a training at once, long before the schedule's next one at event 1200;
+            // whether its candidate serves is validation's call: a few events into the new regime
+            // it does not beat persistence on the held-out steps, and must not be accepted then
+            var store = h.driver.<String, byte[]>getKeyValueStore(CarouselTopology.KEY_STATE_STORE);
+            java.util.Set<Long> attempts = new java.util.TreeSet<>();
+            for (int i = 1000; i < 1150; i++) {
+                feed(h, "k", i, i + 1, j -> 3 * Math.sin(2 * Math.PI * j / 9.0) + 0.05 * gaussian(r));
+                long at = KeyState.deserialise(store.get("k")).lastTrainedAt;
+                if (at >= T0 + 1000 * 60_000L) {
+                    attempts.add(at);
+                }
+            }
+            assertTrue(!attempts.isEmpty(), "drift retrained before the 600-event schedule");
+            // a rejected candidate moves the drift test's reference to the serving model's error on the
+            // newest data: the alarm then needs the error to grow again, not to stay where it is
+            assertTrue(attempts.size() <= 3, "drift kept retraining after a rejection: " + attempts.size() + " attempts");
         }
     }
 
