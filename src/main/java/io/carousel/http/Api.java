@@ -449,6 +449,9 @@ final class Api {
             return Optional.of(Response.error(409, "model " + id + " serves its initial model; there is nothing to roll back to"));
         }
         long restores = Math.max(v.previous(), s.queries().initialVersion());
+        if (restores > s.queries().initialVersion() && !v.weightsKept(restores)) {
+            return Optional.of(Response.error(409, "the weights of version " + restores + " are no longer kept"));
+        }
         s.send(id, part, Control.rollback());
         boolean applied = s.awaitGroupVersion(id, serving, APPLY_TIMEOUT);
         ObjectNode n = Views.JSON.createObjectNode();

@@ -223,10 +223,17 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
                 versions.addFact(group, old, ModelVersions.ROLLED_BACK_AT, Long.toString(rolledBack));
             }
         }
-        versions.putFacts(group, version, ModelRecords.decode(group, record).metadata());
+        LstmModel m = ModelRecords.decode(group, record);
+        versions.putFacts(group, version, m.metadata());
         versions.prune(group, version);
-        lastPublished.put(group, record);
-        context.forward(new Record<>(group, record, context.currentStreamTimeMs()));
+        // the versions whose weights this task keeps: every instance's API can tell from the
+        // published record whether a rollback has something to return to (the store is here only)
+        m.putMetadata(ModelRecords.WEIGHTS_KEPT, ModelVersions.list(versions.store(), group).stream()
+                .filter(ModelVersions.Version::hasWeights).map(v -> Long.toString(v.version()))
+                .collect(java.util.stream.Collectors.joining(",")));
+        byte[] out = io.carousel.lstm.Safetensors.toBytes(m, true);
+        lastPublished.put(group, out);
+        context.forward(new Record<>(group, out, context.currentStreamTimeMs()));
     }
 
     /**

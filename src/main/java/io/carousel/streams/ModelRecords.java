@@ -24,6 +24,8 @@ final class ModelRecords {
     static final String RESTORED_FROM = "model.restored-from";
     /** "true" on a group model published by a rollback to the untrained initial model: its keys forecast by persistence. */
     static final String UNTRAINED = "model.untrained";
+    /** On a group model: the earlier versions whose weights its trainer keeps (comma-separated), what a rollback can return to. */
+    static final String WEIGHTS_KEPT = "model.weights-kept";
 
     private ModelRecords() {}
 
@@ -51,6 +53,7 @@ final class ModelRecords {
     static byte[] restore(LstmModel restored, long restoredVersion, boolean untrained, long version) {
         Map<String, String> facts = new java.util.HashMap<>(restored.metadata());
         facts.remove(ModelVersions.ROLLED_BACK_AT);
+        facts.remove(WEIGHTS_KEPT);
         if (untrained) {
             facts.put(UNTRAINED, "true");
             facts.put(PREVIOUS, "0");

@@ -68,6 +68,12 @@ public final class ModelVersions {
             return number(ModelRecords.PREVIOUS, -1);
         }
 
+        /** Whether a rollback could return to {@code version}: for a group model, as its record says; per key, its own flag. */
+        public boolean weightsKept(long version) {
+            String kept = facts.get(ModelRecords.WEIGHTS_KEPT);
+            return kept != null && java.util.Arrays.asList(kept.split(",")).contains(Long.toString(version));
+        }
+
         /** A group rollback to the untrained initial model published this version: it forecasts by persistence. */
         public boolean untrained() {
             return "true".equals(facts.get(ModelRecords.UNTRAINED));
@@ -78,6 +84,10 @@ public final class ModelVersions {
 
     ModelVersions(KeyValueStore<Bytes, byte[]> store) {
         this.store = store;
+    }
+
+    KeyValueStore<Bytes, byte[]> store() {
+        return store;
     }
 
     static Bytes storeKey(String id, long version) {
