@@ -75,7 +75,7 @@ public final class CarouselTopology {
     /** The topology, reporting what it does to {@code telemetry}. */
     public static Topology build(StreamSettings s, ModelSource models, Trainers trainers, Telemetry telemetry) {
         StreamsBuilder b = new StreamsBuilder();
-        GroupModels groupModels = new GroupModels();
+        GroupModels groupModels = new GroupModels(telemetry);
         boolean grouped = s.scope() != StreamSettings.Scope.KEY;
         if (grouped) {
             b.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(GROUP_MODEL_STORE),

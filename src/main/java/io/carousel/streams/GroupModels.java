@@ -17,6 +17,16 @@ import org.apache.kafka.streams.state.KeyValueStore;
 public final class GroupModels {
 
     private final Map<String, Long> versions = new ConcurrentHashMap<>();
+    private final Telemetry telemetry;
+
+    public GroupModels() {
+        this(Telemetry.NONE);
+    }
+
+    /** Group models that report each new version they serve (training or rollback) to {@code telemetry}. */
+    public GroupModels(Telemetry telemetry) {
+        this.telemetry = telemetry;
+    }
 
     /** The newest version seen for the group, or -1 (then the global store is the authority). */
     long version(String group) {
@@ -43,6 +53,8 @@ public final class GroupModels {
                 if (current == null || ModelRecords.version(ModelRecords.decode(record.key(), current)) < incoming) {
                     store.put(record.key(), record.value());
                     versions.merge(record.key(), incoming, Math::max);
+                    // every instance serves it from now on, whether or not an event of the group comes
+                    telemetry.serving(record.key(), incoming);
                 }
             }
         };

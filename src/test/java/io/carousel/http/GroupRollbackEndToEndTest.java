@@ -105,6 +105,10 @@ class GroupRollbackEndToEndTest {
                 assertEquals(from + 1, a.json().get("to").asLong(), "group versions only grow");
                 assertEquals(Math.max(previous, 0), a.json().get("restores").asLong());
                 assertEquals(from + 1, a.json().get("serving").asLong());
+                String metrics = http.get("/metrics").body();
+                assertTrue(metrics.contains("carousel_model_serving_version{model=\"sensor\"} " + (from + 1) + ".0"),
+                        "the metric follows the rollback before any event: "
+                                + metrics.lines().filter(l -> l.startsWith("carousel_model_serving")).toList());
                 JsonNode after = http.get("/models/sensor").json();
                 assertEquals(from + 1, after.get("serving").asLong());
                 assertEquals(Math.max(previous, 0), after.get("versions").get(0).get("restoredFrom").asLong(), after.toString());
