@@ -221,18 +221,8 @@ public final class QueryService {
 
     /** Waits until this instance's global store serves a version of the group above {@code above}; false on timeout. */
     public boolean awaitGroupVersion(String id, long above, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                if (groupModel(id).map(m -> m.serving() > above).orElse(false)) {
-                    return true;
-                }
-            } catch (NotAvailable e) {
-                // the global store is being restored; keep looking until the deadline
-            }
-            Thread.sleep(25);
-        }
-        return false;
+        // while the global store is being restored, keep looking until the deadline
+        return await(timeout, () -> groupModel(id).map(m -> m.serving() > above).orElse(false));
     }
 
     public Optional<ModelView> model(String id, int partition) {
@@ -295,15 +285,28 @@ public final class QueryService {
 
     /** Waits until the key's task has applied the control record at {@code offset}; false on timeout. */
     public boolean awaitApplied(String key, int partition, long offset, Duration timeout) throws InterruptedException {
+        // during a rebalance the record is applied where the task goes; keep looking until the deadline
+        return await(timeout, () -> {
+            byte[] s = state(key, partition);
+            return s != null && KeyQueries.controlOffset(s) >= offset;
+        });
+    }
+
+    /** A condition on this instance's stores, which may be unavailable for a while. */
+    private interface Condition {
+        boolean holds() throws NotAvailable;
+    }
+
+    /** Polls {@code c} every 25 ms until it holds (true) or the timeout passes (false); unavailable counts as not yet. */
+    private static boolean await(Duration timeout, Condition c) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                byte[] s = state(key, partition);
-                if (s != null && KeyQueries.controlOffset(s) >= offset) {
+                if (c.holds()) {
                     return true;
                 }
             } catch (NotAvailable e) {
-                // a rebalance: the record is applied where the task goes; keep looking until the deadline
+                // not yet
             }
             Thread.sleep(25);
         }

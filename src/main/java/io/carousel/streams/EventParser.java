@@ -19,6 +19,7 @@ import java.util.List;
  * Turns a raw record (key bytes, value bytes, record timestamp) into a {@link ParsedEvent}, or
  * says precisely why it cannot: every failure is a {@link Rejection}, never another exception.
  * Strict: numbers must be JSON numbers (not strings), finite, and within double range.
+ * Not thread-safe: one per parse step.
  */
 public final class EventParser {
 
@@ -36,6 +37,8 @@ public final class EventParser {
     private final JsonPointer timestampField;
     private final JsonPointer[] features;
     private final JsonPointer groupField;
+    /** Strict (invalid bytes are an error, not U+FFFD); one per parser, which one stream thread owns. */
+    private final java.nio.charset.CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
 
     public EventParser(StreamSettings settings) {
         this.s = settings;
@@ -146,9 +149,9 @@ public final class EventParser {
         return new Rejection(Rejection.Reason.KEY_TOO_LONG, "key of " + len + " bytes exceeds events.max-key-bytes=" + s.maxKeyBytes());
     }
 
-    private static String decodeUtf8(byte[] b) throws Rejection {
+    private String decodeUtf8(byte[] b) throws Rejection {
         try {
-            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString();
+            return utf8.decode(java.nio.ByteBuffer.wrap(b)).toString(); // decode() resets the decoder first
         } catch (java.nio.charset.CharacterCodingException e) {
             throw new Rejection(Rejection.Reason.MISSING_KEY, "record key is not valid UTF-8");
         }

@@ -146,7 +146,9 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         forecaster.use(served);
         long seq = k.count;
         forecaster.process(k, e.timestamp(), e.features(), outcome);
-        history.append(key, seq, e.timestamp(), outcome.anomaly, e.features(), outcome.forecast(0), outcome.expectedHalfWidth);
+        // the record's key is the series key's UTF-8 bytes (the parse step keyed it so)
+        byte[] keyBytes = record.key();
+        history.append(keyBytes, seq, e.timestamp(), outcome.anomaly, e.features(), outcome.forecast(0), outcome.expectedHalfWidth);
         k.group = e.group();
         if (outcome.anomaly) {
             k.anomalies++;
@@ -157,16 +159,15 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         String model = grouped ? e.group() : key;
         reported.add(model); // its meters are dropped when this task closes
         telemetry.processed(model, served.version(), Math.abs(outcome.error[0]), outcome.anomaly);
-        Record<byte[], Routed> keyed = record.withKey(key.getBytes(StandardCharsets.UTF_8));
-        context.forward(keyed.withValue(new Emitted(settings.enrichedTopic(), writer.enriched(e, outcome))), CarouselTopology.OUTPUTS);
-        context.forward(keyed.withValue(new Emitted(settings.forecastsTopic(), writer.forecast(key, outcome))), CarouselTopology.OUTPUTS);
+        context.forward(record.withValue(new Emitted(settings.enrichedTopic(), writer.enriched(e, outcome))), CarouselTopology.OUTPUTS);
+        context.forward(record.withValue(new Emitted(settings.forecastsTopic(), writer.forecast(key, outcome))), CarouselTopology.OUTPUTS);
         if (outcome.anomaly) {
-            context.forward(keyed.withValue(new Emitted(settings.anomaliesTopic(), writer.anomaly(key, e, outcome))),
+            context.forward(record.withValue(new Emitted(settings.anomaliesTopic(), writer.anomaly(key, e, outcome))),
                     CarouselTopology.OUTPUTS);
         }
         if (grouped) {
-            byte[] sample = GroupTrainer.sample(key, e.timestamp(), outcome.anomaly, forecaster.lastInput());
-            context.forward(keyed.withKey(e.group().getBytes(StandardCharsets.UTF_8)).withValue(Emitted.sample(sample)),
+            byte[] sample = GroupTrainer.sample(keyBytes, e.timestamp(), outcome.anomaly, forecaster.lastInput());
+            context.forward(record.withKey(e.group().getBytes(StandardCharsets.UTF_8)).withValue(Emitted.sample(sample)),
                     CarouselTopology.SAMPLES);
             return; // group models train where the group's samples meet (GroupTrainer)
         }

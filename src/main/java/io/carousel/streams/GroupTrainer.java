@@ -72,9 +72,8 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
         this.capacity = 4 * retrain.historyMaxEvents();
     }
 
-    /** A sample: the key, event time, anomaly flag and the model-input row. */
-    static byte[] sample(String key, long ts, boolean anomaly, double[] row) {
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+    /** A sample: the key (its UTF-8 bytes), event time, anomaly flag and the model-input row. */
+    static byte[] sample(byte[] k, long ts, boolean anomaly, double[] row) {
         ByteBuffer b = ByteBuffer.allocate(4 + k.length + 8 + 1 + 8 * row.length);
         b.putInt(k.length).put(k).putLong(ts).put((byte) (anomaly ? 1 : 0));
         for (double v : row) {
@@ -117,7 +116,8 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
         if (seq >= capacity) {
             samples.delete(sampleKey(group, seq - capacity));
         }
-        long ts = ByteBuffer.wrap(record.value()).getLong(4 + ByteBuffer.wrap(record.value()).getInt(0));
+        ByteBuffer sample = ByteBuffer.wrap(record.value());
+        long ts = sample.getLong(4 + sample.getInt(0)); // after the key's length and bytes
         boolean due = (retrain.everyEvents() > 0 && since >= retrain.everyEvents())
                 || (retrain.intervalMs() > 0 && ts - lastTrainedAt >= retrain.intervalMs());
         if (due && seq + 1 >= retrain.minEvents() && !pending.contains(group)) {
@@ -211,10 +211,10 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
     }
 
     /**
-     * Publishes {@code record} as the group's version {@code version}: the record it supersedes is
+     * Publishes {@code m} as the group's version {@code version}: the record it supersedes is
      * kept (with the versions before it, up to {@link ModelVersions#KEEP_WEIGHTS}) for rollbacks.
      */
-    private void publish(String group, byte[] record, long version, long rolledBack) {
+    private void publish(String group, LstmModel m, long version, long rolledBack) {
         byte[] superseded = currentRecord(group);
         if (superseded != null) {
             long old = ModelRecords.version(ModelRecords.decode(group, superseded));
@@ -223,7 +223,6 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
                 versions.addFact(group, old, ModelVersions.ROLLED_BACK_AT, Long.toString(rolledBack));
             }
         }
-        LstmModel m = ModelRecords.decode(group, record);
         versions.putFacts(group, version, m.metadata());
         versions.prune(group, version);
         // the versions whose weights this task keeps: every instance's API can tell from the
@@ -249,18 +248,18 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
         long previous = Long.parseLong(current.model().metadata().getOrDefault(ModelRecords.PREVIOUS, "0"));
         long version = current.version() + 1;
         long now = context.currentSystemTimeMs();
-        byte[] record;
+        LstmModel restored;
         if (previous <= models.version()) {
-            record = ModelRecords.restore(models.model(), models.version(), models.version() == 0, version);
+            restored = ModelRecords.restore(models.model(), models.version(), models.version() == 0, version);
         } else {
             byte[] kept = versions.weights(group, previous);
             if (kept == null) {
                 LOG.info("ignored a rollback of group {}: the weights of version {} are no longer kept", group, previous);
                 return;
             }
-            record = ModelRecords.restore(ModelRecords.decode(group, kept), previous, false, version);
+            restored = ModelRecords.restore(ModelRecords.decode(group, kept), previous, false, version);
         }
-        publish(group, record, version, now);
+        publish(group, restored, version, now);
         LOG.info("group {} rolled back from model version {}: version {} serves the weights of version {}", group,
                 current.version(), version, previous);
     }
@@ -281,8 +280,7 @@ final class GroupTrainer implements Processor<byte[], byte[], String, byte[]> {
                 continue;
             }
             long version = Math.max(r.job().servingVersion(), models.version()) + 1;
-            byte[] record = ModelRecords.encode(r, version);
-            publish(group, record, version, -1);
+            publish(group, ModelRecords.stamp(r, version), version, -1);
             LOG.info("group {} model version {} published (validation MSE {} vs {} before)", group, version,
                     r.valLoss(), r.servingValLoss());
         }

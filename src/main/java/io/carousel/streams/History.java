@@ -50,9 +50,9 @@ public final class History {
     /**
      * Appends event number {@code seq} (the key's count before this event), with the forecast made
      * for it and its interval's half-width, and deletes the event that falls out of the count cap.
+     * {@code k} is the series key's UTF-8 bytes.
      */
-    void append(String key, long seq, long timestamp, boolean anomaly, double[] features, double forecast, double halfWidth) {
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+    void append(byte[] k, long seq, long timestamp, boolean anomaly, double[] features, double forecast, double halfWidth) {
         ByteBuffer v = ByteBuffer.allocate(8 + 1 + 16 + 8 * features.length);
         v.putLong(timestamp).put((byte) ((anomaly ? ANOMALY : 0) | BAND)).putDouble(forecast).putDouble(halfWidth);
         for (double f : features) {

@@ -141,19 +141,23 @@ public final class KeyState {
 
     /** Bytes of the serialised form. */
     public int serialisedSize() {
+        return serialisedSize(groupBytes().length);
+    }
+
+    private int serialisedSize(int groupLength) {
         return 1 + 8 + 8 + 8 + 8 + 2 + 2 + 4 + 8 * (3 * last.length + forecast.length) + 1 + 4 * hc.length
-                + score.byteSize() + 8 + 5 * 8 + FORMAT_2_EXTRA + groupBytes().length + format3Extra(forecast.length);
+                + score.byteSize() + 8 + 5 * 8 + FORMAT_2_EXTRA + groupLength + format3Extra(forecast.length);
     }
 
     public byte[] serialise() {
-        ByteBuffer b = ByteBuffer.allocate(serialisedSize());
+        byte[] g = groupBytes(); // encoded once: this runs at every event
+        ByteBuffer b = ByteBuffer.allocate(serialisedSize(g.length));
         b.put(FORMAT).putLong(modelVersion).putLong(count).putLong(lastTimestamp).putDouble(meanInterval);
         b.putShort((short) last.length).putShort((short) forecast.length).putInt(hc.length);
-        for (double[] a : new double[][] {last, mean, var, forecast}) {
-            for (double v : a) {
-                b.putDouble(v);
-            }
-        }
+        putAll(b, last);
+        putAll(b, mean);
+        putAll(b, var);
+        putAll(b, forecast);
         b.put((byte) (forecastFromModel ? 1 : 0));
         for (float v : hc) {
             b.putFloat(v);
@@ -163,17 +167,24 @@ public final class KeyState {
         b.putLong(eventsSinceTrain).putLong(lastTrainedAt).putDouble(trainMse).putDouble(driftSum).putDouble(driftMin);
         b.putLong(anomalies).putLong(lastAnomalyAt).putLong(lastAnomalyCount).putLong(falsePositives)
                 .putLong(missedAnomalies).putLong(lastControlOffset);
-        byte[] g = groupBytes();
         b.putShort((short) g.length).put(g);
-        for (double v : modelForecast) {
-            b.putDouble(v);
-        }
+        putAll(b, modelForecast);
         b.putDouble(gateModelErr).putDouble(gatePersistErr).putLong(gateEvents)
                 .put((byte) ((gateModel ? 1 : 0) | (lastAttemptRejected ? 2 : 0)));
-        for (double v : changeMs) {
+        putAll(b, changeMs);
+        return b.array();
+    }
+
+    private static void getAll(ByteBuffer b, double[] a) {
+        for (int i = 0; i < a.length; i++) {
+            a[i] = b.getDouble();
+        }
+    }
+
+    private static void putAll(ByteBuffer b, double[] a) {
+        for (double v : a) {
             b.putDouble(v);
         }
-        return b.array();
     }
 
     public static KeyState deserialise(byte[] bytes) {
@@ -195,11 +206,10 @@ public final class KeyState {
         k.count = count;
         k.lastTimestamp = lastTs;
         k.meanInterval = interval;
-        for (double[] a : new double[][] {k.last, k.mean, k.var, k.forecast}) {
-            for (int i = 0; i < a.length; i++) {
-                a[i] = b.getDouble();
-            }
-        }
+        getAll(b, k.last);
+        getAll(b, k.mean);
+        getAll(b, k.var);
+        getAll(b, k.forecast);
         k.forecastFromModel = b.get() != 0;
         for (int i = 0; i < s; i++) {
             k.hc[i] = b.getFloat();
@@ -223,18 +233,14 @@ public final class KeyState {
             k.group = g.length == 0 ? null : new String(g, java.nio.charset.StandardCharsets.UTF_8);
         }
         if (format >= 3) {
-            for (int i = 0; i < o; i++) {
-                k.modelForecast[i] = b.getDouble();
-            }
+            getAll(b, k.modelForecast);
             k.gateModelErr = b.getDouble();
             k.gatePersistErr = b.getDouble();
             k.gateEvents = b.getLong();
             byte flags = b.get();
             k.gateModel = (flags & 1) != 0;
             k.lastAttemptRejected = (flags & 2) != 0;
-            for (int i = 0; i < o; i++) {
-                k.changeMs[i] = b.getDouble();
-            }
+            getAll(b, k.changeMs);
         } else {
             // before the gate the LSTM served whenever trained: it goes on serving until the
             // gate has evidence against it (gateModel stays true, as for a new key), and the

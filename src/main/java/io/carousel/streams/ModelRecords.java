@@ -30,6 +30,11 @@ final class ModelRecords {
     private ModelRecords() {}
 
     static byte[] encode(Retrainer.Result r, long version) {
+        return Safetensors.toBytes(stamp(r, version), true);
+    }
+
+    /** The accepted model of {@code r} with its version facts in its metadata. */
+    static LstmModel stamp(Retrainer.Result r, long version) {
         LstmModel m = r.model();
         Retrainer.Job j = r.job();
         m.putMetadata(VERSION, Long.toString(version));
@@ -41,16 +46,16 @@ final class ModelRecords {
         m.putMetadata(VAL_LOSS, Double.toString(r.valLoss()));
         m.putMetadata(SERVING_VAL_LOSS, Double.toString(r.servingValLoss()));
         m.putMetadata(PREVIOUS, Long.toString(j.servingVersion()));
-        return Safetensors.toBytes(m, true);
+        return m;
     }
 
     /**
-     * A group rollback's record: the weights and training facts of {@code restored} (a kept version's
+     * A group rollback's model: the weights and training facts of {@code restored} (a kept version's
      * model, or the initial model) published again as {@code version}, the next number, because every
      * instance serves the newest version of the compacted models topic. Its previous version is the
      * restored one's, so a second rollback goes one step further back.
      */
-    static byte[] restore(LstmModel restored, long restoredVersion, boolean untrained, long version) {
+    static LstmModel restore(LstmModel restored, long restoredVersion, boolean untrained, long version) {
         Map<String, String> facts = new java.util.HashMap<>(restored.metadata());
         facts.remove(ModelVersions.ROLLED_BACK_AT);
         facts.remove(WEIGHTS_KEPT);
@@ -62,7 +67,7 @@ final class ModelRecords {
         }
         facts.put(VERSION, Long.toString(version));
         facts.put(RESTORED_FROM, Long.toString(restoredVersion));
-        return Safetensors.toBytes(new LstmModel(restored.shape(), restored.params().clone(), facts), true);
+        return new LstmModel(restored.shape(), restored.params().clone(), facts);
     }
 
     static LstmModel decode(String modelId, byte[] bytes) {

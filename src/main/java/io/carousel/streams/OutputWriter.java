@@ -21,6 +21,9 @@ final class OutputWriter {
     /** Schubfach for doubles (shortest round-trip digits, several times faster than Double.toString). */
     private static final JsonFactory JSON = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
+    private static final byte[] SPLICE_FIRST = "\"carousel\":".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    private static final byte[] SPLICE_NEXT = ",\"carousel\":".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
     private final StreamSettings s;
     private final ByteArrayBuilder buf = new ByteArrayBuilder(512);
 
@@ -41,7 +44,8 @@ final class OutputWriter {
         boolean empty = original[before] == '{';
         buf.reset();
         buf.write(original, 0, end);
-        buf.write(empty ? "\"carousel\":".getBytes() : ",\"carousel\":".getBytes(), 0, empty ? 11 : 12);
+        byte[] splice = empty ? SPLICE_FIRST : SPLICE_NEXT;
+        buf.write(splice, 0, splice.length);
         try (JsonGenerator g = JSON.createGenerator(buf, JsonEncoding.UTF8)) {
             g.writeStartObject();
             number(g, "forecast", r.forecast[0]);

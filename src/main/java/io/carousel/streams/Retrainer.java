@@ -37,7 +37,7 @@ final class Retrainer {
 
         /** Whether what serves is a trained model (else persistence serves, the bar to beat). */
         boolean servingTrained() {
-            return new Served(serving, null, servingVersion).trained();
+            return Served.trained(serving, servingVersion);
         }
     }
 

@@ -12,7 +12,12 @@ import io.carousel.lstm.LstmStepper;
 public record Served(LstmModel model, LstmStepper stepper, long version, boolean trained) {
 
     Served(LstmModel model, LstmStepper stepper, long version) {
-        this(model, stepper, version, version > 0 && !"true".equals(model.metadata().get(ModelRecords.UNTRAINED)));
+        this(model, stepper, version, trained(model, version));
+    }
+
+    /** Whether these weights at this version forecast (else their keys forecast by persistence). */
+    static boolean trained(LstmModel model, long version) {
+        return version > 0 && !"true".equals(model.metadata().get(ModelRecords.UNTRAINED));
     }
 
     static Served of(LstmModel model, long version, StreamSettings s) {

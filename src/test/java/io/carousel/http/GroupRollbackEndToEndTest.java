@@ -9,7 +9,6 @@ import io.carousel.config.CarouselConfig;
 import io.carousel.e2e.KafkaIO;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,23 +38,11 @@ class GroupRollbackEndToEndTest {
 
     @Test
     void rollsAGroupModelBackVersionByVersionToItsInitialModel(@TempDir Path tmp) throws Exception {
-        Map<String, String> cfg = new HashMap<>();
-        cfg.put("embedded.port", "0");
-        cfg.put("embedded.dir", tmp.resolve("kafka").toString());
-        cfg.put("state.dir", tmp.resolve("state").toString());
-        cfg.put("application.id", "carousel-group-rollback");
-        cfg.put("commit.interval.ms", "100");
-        cfg.put("topic.partitions", "2");
-        cfg.put("http.port", "0");
-        cfg.put("http.token", TOKEN);
+        Map<String, String> cfg = Http.instance(tmp, "carousel-group-rollback", TOKEN);
         cfg.put("model.scope", "group");
         cfg.put("model.group.pattern", "^([a-z]+)-");
         cfg.put("retrain.every-events", "150");
         cfg.put("retrain.epochs", "10");
-        cfg.put("retrain.seq-len", "16");
-        cfg.put("retrain.max-regression", "1000");
-        cfg.put("retrain.drift", "false");
-        cfg.put("model.hidden", "8");
         cfg.put("forecast.gate.half-life", "0"); // a trained model serves: the source says which weights did
         try (CarouselServer server = CarouselServer.prepare(CarouselConfig.of(cfg), s -> { })) {
             server.start();

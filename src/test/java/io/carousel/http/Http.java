@@ -6,7 +6,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 
 /** curl for the tests: requests to a Carousel's HTTP server and their answers, JSON parsed. */
 final class Http {
@@ -32,6 +35,29 @@ final class Http {
         public String toString() {
             return status + " " + response.body();
         }
+    }
+
+    /**
+     * One whole instance for an end-to-end test: embedded broker and HTTP server on free ports, its
+     * data under {@code dir}, 2 partitions, commits every 100 ms, writes behind {@code token}, and a
+     * small model that trains quickly and is always accepted ({@code retrain.every-events} is the
+     * test's to set).
+     */
+    static Map<String, String> instance(Path dir, String applicationId, String token) {
+        Map<String, String> cfg = new HashMap<>();
+        cfg.put("embedded.port", "0");
+        cfg.put("embedded.dir", dir.resolve("kafka").toString());
+        cfg.put("state.dir", dir.resolve("state").toString());
+        cfg.put("application.id", applicationId);
+        cfg.put("commit.interval.ms", "100");
+        cfg.put("topic.partitions", "2");
+        cfg.put("http.port", "0");
+        cfg.put("http.token", token);
+        cfg.put("retrain.seq-len", "16");
+        cfg.put("retrain.max-regression", "1000");
+        cfg.put("retrain.drift", "false");
+        cfg.put("model.hidden", "8");
+        return cfg;
     }
 
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -66,23 +65,11 @@ class HttpEndToEndTest {
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
         tmp = dir;
-        Map<String, String> cfg = new HashMap<>();
-        cfg.put("embedded.port", "0");
-        cfg.put("embedded.dir", tmp.resolve("kafka").toString());
-        cfg.put("state.dir", tmp.resolve("state").toString());
-        cfg.put("application.id", "carousel-http");
-        cfg.put("commit.interval.ms", "100");
-        cfg.put("topic.partitions", "2");
+        Map<String, String> cfg = Http.instance(tmp, "carousel-http", TOKEN);
         cfg.put("anomaly.warmup-events", "100");
-        cfg.put("http.port", "0");
-        cfg.put("http.token", TOKEN);
         // one quick training per key at its 120th event, always accepted: versions to list and roll back
         cfg.put("retrain.every-events", "120");
         cfg.put("retrain.epochs", "30");
-        cfg.put("retrain.seq-len", "16");
-        cfg.put("retrain.max-regression", "1000");
-        cfg.put("retrain.drift", "false");
-        cfg.put("model.hidden", "8");
         server = CarouselServer.prepare(CarouselConfig.of(cfg), s -> { });
         http = new Http(server.port());
 

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.carousel.config.CarouselConfig;
-import io.carousel.kafka.EmbeddedKafka;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -16,11 +14,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code carousel run} killed with SIGKILL in the middle of processing, on a real broker, and
@@ -60,26 +55,10 @@ import org.junit.jupiter.api.io.TempDir;
  * retrained model equals the reference without retraining.
  * </ul>
  */
-class CrashExactlyOnceIT {
+class CrashExactlyOnceIT extends BrokerIT {
     private static final Duration START = Duration.ofSeconds(90);
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static final TestEvents EV = ItSetup.EVENTS;
-
-    @TempDir
-    static Path tmp;
-    static EmbeddedKafka broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = ItSetup.startBroker(tmp.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
 
     @Test
     @Timeout(value = 160, unit = TimeUnit.SECONDS)

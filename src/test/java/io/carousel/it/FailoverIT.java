@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.carousel.config.CarouselConfig;
-import io.carousel.kafka.EmbeddedKafka;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,11 +19,8 @@ import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Utils;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two {@code carousel run} processes of one application (num.standby.replicas=1, 4 partitions),
@@ -38,26 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
  * the keys serve the LSTM of model.init from their first event, so the forecasts depend on the
  * restored h and c.
  */
-class FailoverIT {
+class FailoverIT extends BrokerIT {
     private static final Duration START = Duration.ofSeconds(90);
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static final TestEvents EV = ItSetup.EVENTS;
-
-    @TempDir
-    static Path tmp;
-    static EmbeddedKafka broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = ItSetup.startBroker(tmp.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
 
     @Test
     @Timeout(value = 170, unit = TimeUnit.SECONDS)
