@@ -291,6 +291,11 @@ public final class CarouselConfig {
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "carousel");
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.STATE_DIR_CONFIG, "data/state");
+        // the forecast task reads the events and the control topic, which need no alignment by time
+        // (nothing is joined): with Kafka's default of 0 the task, whenever the control partition is
+        // empty (nearly always), checks its fetch lag and formats a log line per processed record,
+        // a tenth of the stream thread's time; -1 processes whatever is buffered at once
+        p.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, "-1");
         // internal topics (changelogs, repartitions) as replicated as Carousel's own topics
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, String.valueOf(topicReplication()));
         // records that fail in the global thread (models topic, scope group/global) are skipped like
