@@ -2,10 +2,16 @@ package io.carousel.streams;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.BigIntegerNode;
+import com.fasterxml.jackson.databind.node.DoubleNode;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -37,10 +43,19 @@ public final class EventParser {
     private final JsonPointer timestampField;
     private final JsonPointer[] features;
     private final JsonPointer groupField;
+    private final JsonPointer[] pointers;
+    private final int keySlot;
+    private final int timestampSlot;
+    private final int groupSlot;
+    /** Top-level field names by slot, when every field read is one; null: read a full tree. */
+    private final String[] topLevel;
+    /** The values found for the current record, by slot (reused: one parser per stream thread). */
+    private final JsonNode[] found;
     /** Strict (invalid bytes are an error, not U+FFFD); one per parser, which one stream thread owns. */
     private final java.nio.charset.CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
 
-    public EventParser(StreamSettings settings) {
+    /** {@code streaming=false} always reads a full tree (the reference the streaming read is tested against). */
+    EventParser(StreamSettings settings, boolean streaming) {
         this.s = settings;
         this.keyField = settings.keyField() == null ? null : pointer(settings.keyField());
         this.timestampField = settings.timestampField() == null ? null : pointer(settings.timestampField());
@@ -51,6 +66,37 @@ public final class EventParser {
         for (int i = 0; i < features.length; i++) {
             features[i] = JsonPointer.compile(f.get(i));
         }
+        // the fields read, by slot: the features, then the key, timestamp and group fields (null: not read)
+        this.keySlot = features.length;
+        this.timestampSlot = keySlot + 1;
+        this.groupSlot = keySlot + 2;
+        this.pointers = java.util.Arrays.copyOf(features, features.length + 3);
+        pointers[keySlot] = keyField;
+        pointers[timestampSlot] = settings.timestampFormat() == StreamSettings.TimeFormat.RECORD ? null : timestampField;
+        pointers[groupSlot] = groupField;
+        this.found = new JsonNode[pointers.length];
+        this.topLevel = streaming ? topLevelNames(pointers) : null;
+    }
+
+    /** The parser as a step uses it: streaming when every field read is a top-level one. */
+    public EventParser(StreamSettings settings) {
+        this(settings, true);
+    }
+
+    /** Each pointer's field name when all are top-level fields ({@code /name}), else null. */
+    private static String[] topLevelNames(JsonPointer[] pointers) {
+        String[] names = new String[pointers.length];
+        for (int i = 0; i < pointers.length; i++) {
+            JsonPointer ptr = pointers[i];
+            if (ptr == null) {
+                continue;
+            }
+            if (ptr.matches() || !ptr.tail().matches() || !ptr.mayMatchProperty()) {
+                return null;
+            }
+            names[i] = ptr.getMatchingProperty();
+        }
+        return names;
     }
 
     /** A field name ("timestamp") or a JSON pointer ("/meta/ts"). */
@@ -65,25 +111,29 @@ public final class EventParser {
         if (value.length > s.maxBytes()) {
             throw new Rejection(Rejection.Reason.TOO_LARGE, "value of " + value.length + " bytes exceeds events.max-bytes=" + s.maxBytes());
         }
-        JsonNode root;
+        java.util.Arrays.fill(found, null);
         try (JsonParser p = JSON.createParser(value)) {
-            root = JSON.readTree(p);
-            if (p.nextToken() != null) {
-                throw new Rejection(Rejection.Reason.NOT_JSON, "not JSON: trailing content after the value");
+            if (topLevel == null || !scan(p)) {
+                JsonNode root = JSON.readTree(p);
+                noTrailingContent(p);
+                if (root == null || !root.isObject()) {
+                    throw new Rejection(Rejection.Reason.NOT_OBJECT, "not a JSON object: "
+                            + (root == null ? "nothing" : root.getNodeType().name().toLowerCase()));
+                }
+                for (int i = 0; i < pointers.length; i++) {
+                    found[i] = pointers[i] == null ? null : root.at(pointers[i]);
+                }
             }
         } catch (Rejection r) {
             throw r;
         } catch (Exception e) {
             throw new Rejection(Rejection.Reason.NOT_JSON, "not JSON: " + firstLine(e.getMessage()));
         }
-        if (root == null || !root.isObject()) {
-            throw new Rejection(Rejection.Reason.NOT_OBJECT, "not a JSON object: " + (root == null ? "nothing" : root.getNodeType().name().toLowerCase()));
-        }
-        String k = key(key, root);
+        String k = key(key, found[keySlot]);
         double[] x = new double[features.length];
         for (int i = 0; i < features.length; i++) {
-            JsonNode n = root.at(features[i]);
-            if (n.isMissingNode() || n.isNull()) {
+            JsonNode n = found[i];
+            if (absent(n)) {
                 throw new Rejection(Rejection.Reason.MISSING_FEATURE, "missing feature " + features[i]);
             }
             if (!n.isNumber()) {
@@ -95,10 +145,67 @@ public final class EventParser {
             }
             x[i] = v;
         }
-        return new ParsedEvent(k, timestamp(root, recordTimestamp), x, value, group(k, root));
+        return new ParsedEvent(k, timestamp(found[timestampSlot], recordTimestamp), x, value, group(k, found[groupSlot]));
     }
 
-    private String key(byte[] recordKey, JsonNode root) throws Rejection {
+    private static void noTrailingContent(JsonParser p) throws java.io.IOException, Rejection {
+        if (p.nextToken() != null) {
+            throw new Rejection(Rejection.Reason.NOT_JSON, "not JSON: trailing content after the value");
+        }
+    }
+
+    private static boolean absent(JsonNode n) {
+        return n == null || n.isMissingNode() || n.isNull();
+    }
+
+    /**
+     * The streaming read, when every field read is a top-level one: the object's fields are
+     * tokenised once, the wanted values kept as small nodes and the rest skipped (still checked,
+     * so malformed or duplicate content anywhere is rejected exactly as by a full tree).
+     */
+    private boolean scan(JsonParser p) throws java.io.IOException, Rejection {
+        JsonToken t = p.nextToken();
+        if (t != JsonToken.START_OBJECT) {
+            return false; // not an object: the tree read says what it is (from this token on)
+        }
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            p.nextToken();
+            JsonNode n = null;
+            for (int i = 0; i < topLevel.length; i++) {
+                if (name.equals(topLevel[i])) {
+                    if (n == null) {
+                        n = value(p);
+                    }
+                    found[i] = n;
+                }
+            }
+            if (n == null) {
+                p.skipChildren();
+            }
+        }
+        if (t != JsonToken.END_OBJECT) {
+            throw new Rejection(Rejection.Reason.NOT_JSON, "not JSON: unexpected end of input");
+        }
+        noTrailingContent(p);
+        return true;
+    }
+
+    /** The value at the parser's current token, as the node a full tree would have there. */
+    private static JsonNode value(JsonParser p) throws java.io.IOException {
+        return switch (p.currentToken()) {
+            case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
+                case INT -> IntNode.valueOf(p.getIntValue());
+                case LONG -> LongNode.valueOf(p.getLongValue());
+                default -> BigIntegerNode.valueOf(p.getBigIntegerValue());
+            };
+            case VALUE_NUMBER_FLOAT -> DoubleNode.valueOf(p.getDoubleValue());
+            case VALUE_STRING -> TextNode.valueOf(p.getText());
+            default -> JSON.readTree(p); // null, booleans, objects and arrays: rare, and never usable as a number
+        };
+    }
+
+    private String key(byte[] recordKey, JsonNode n) throws Rejection {
         String k;
         if (keyField == null) {
             if (recordKey == null || recordKey.length == 0) {
@@ -109,8 +216,7 @@ public final class EventParser {
             }
             k = decodeUtf8(recordKey);
         } else {
-            JsonNode n = root.at(keyField);
-            if (n.isMissingNode() || n.isNull() || n.isContainerNode() || n.asText().isEmpty()) {
+            if (absent(n) || n.isContainerNode() || n.asText().isEmpty()) {
                 throw new Rejection(Rejection.Reason.MISSING_KEY, "missing key field " + keyField);
             }
             k = n.asText();
@@ -123,7 +229,7 @@ public final class EventParser {
     }
 
     /** The key's model group: null per key, "*" for all, else the group field or the pattern's match on the key. */
-    private String group(String key, JsonNode root) throws Rejection {
+    private String group(String key, JsonNode n) throws Rejection {
         switch (s.scope()) {
             case KEY:
                 return null;
@@ -131,8 +237,7 @@ public final class EventParser {
                 return "*";
             default:
                 if (groupField != null) {
-                    JsonNode n = root.at(groupField);
-                    if (n.isMissingNode() || n.isNull() || n.isContainerNode() || n.asText().isEmpty()) {
+                    if (absent(n) || n.isContainerNode() || n.asText().isEmpty()) {
                         throw new Rejection(Rejection.Reason.MISSING_GROUP, "missing group field " + groupField);
                     }
                     return n.asText();
@@ -157,11 +262,9 @@ public final class EventParser {
         }
     }
 
-    private long timestamp(JsonNode root, long recordTimestamp) throws Rejection {
+    private long timestamp(JsonNode n, long recordTimestamp) throws Rejection {
         long ts;
-        JsonNode n = timestampField == null || s.timestampFormat() == StreamSettings.TimeFormat.RECORD
-                ? null : root.at(timestampField);
-        if (n == null || n.isMissingNode() || n.isNull()) {
+        if (absent(n)) { // no field, or timestamps from the record (events.timestamp-format=record)
             ts = recordTimestamp;
         } else {
             ts = parseTimestamp(n, s.timestampFormat());

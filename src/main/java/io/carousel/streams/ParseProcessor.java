@@ -12,6 +12,8 @@ import org.apache.kafka.streams.processor.api.Record;
 final class ParseProcessor implements Processor<byte[], byte[], byte[], Routed> {
 
     private final EventParser parser;
+    /** The series key is the record key (no events.key-field): its bytes go on as they came. */
+    private final boolean recordKeyed;
     private final Telemetry telemetry;
     private ProcessorContext<byte[], Routed> context;
 
@@ -21,6 +23,7 @@ final class ParseProcessor implements Processor<byte[], byte[], byte[], Routed> 
 
     ParseProcessor(StreamSettings settings, Telemetry telemetry) {
         this.parser = new EventParser(settings);
+        this.recordKeyed = settings.keyField() == null;
         this.telemetry = telemetry;
     }
 
@@ -33,7 +36,9 @@ final class ParseProcessor implements Processor<byte[], byte[], byte[], Routed> 
     public void process(Record<byte[], byte[]> record) {
         try {
             ParsedEvent e = parser.parse(record.key(), record.value(), record.timestamp());
-            context.forward(record.withKey(e.key().getBytes(StandardCharsets.UTF_8)).withValue(Routed.of(e)));
+            // a record key is only accepted as valid UTF-8, so its bytes are the series key's encoding
+            byte[] key = recordKeyed ? record.key() : e.key().getBytes(StandardCharsets.UTF_8);
+            context.forward(record.withKey(key).withValue(Routed.of(e)));
         } catch (Rejection r) {
             Record<byte[], Routed> out = record.withValue(Routed.reject(record.value()));
             DeadLetters.annotate(out.headers(), r, context.recordMetadata().orElse(null));

@@ -85,4 +85,64 @@ class EventParserTest {
         }
         assertTrue(ok > 0, "some generated events are valid");
     }
+
+    /**
+     * Differential fuzz: the streaming read (top-level fields) and the full-tree read agree on every
+     * input, the event's key, time, features and group, or the rejection's reason and message.
+     */
+    @Test
+    void shouldReadTopLevelFieldsExactlyAsTheFullTreeDoes() {
+        StreamSettings s = StreamSettings.from(CarouselConfig.of(Map.of("events.features", "/value,/load",
+                "model.outputs", "1", "events.key.field", "id", "model.scope", "group", "model.group.field", "site")));
+        EventParser streaming = new EventParser(s);
+        EventParser tree = new EventParser(s, false);
+        SplittableRandom r = new SplittableRandom(7);
+        String[] names = {"\"value\"", "\"load\"", "\"id\"", "\"site\"", "\"timestamp\"", "\"other\""};
+        String[] values = {"1", "-2.5e3", "1e999", "-1e400", "123456789012345678901234567890", "1" + "0".repeat(400),
+            "\"x\"", "\"\"", "null", "true", "[1,2]", "{\"a\":1}", "{\"value\":{\"x\":[{}]}}", "\"2014-04-01 00:00:00\"",
+            "1396310400", "\"\\ud800\"", "NaN", "0.1", "-0", "{", "]"};
+        String[] good = {"1.5", "-2", "\"a\"", "\"s\""}; // a usable value for each of the four fields read
+        int events = 0;
+        for (int i = 0; i < 30_000; i++) {
+            StringBuilder b = new StringBuilder();
+            if (r.nextInt(20) == 0) {
+                b.append(values[r.nextInt(values.length)]);
+            } else {
+                java.util.List<String> fields = new java.util.ArrayList<>();
+                for (int f = 0; f < 4; f++) {
+                    if (r.nextInt(10) > 0) {
+                        fields.add(names[f] + ":" + (r.nextInt(4) > 0 ? good[f] : values[r.nextInt(values.length)]));
+                    }
+                }
+                for (int j = r.nextInt(3); j > 0; j--) { // other fields, timestamps, and sometimes a duplicate
+                    fields.add(names[r.nextInt(names.length)] + ":" + values[r.nextInt(values.length)]);
+                }
+                java.util.Collections.shuffle(fields, new java.util.Random(r.nextLong()));
+                b.append('{');
+                for (int j = 0; j < fields.size(); j++) {
+                    b.append(j == 0 ? "" : r.nextInt(40) == 0 ? " " : ",").append(fields.get(j));
+                }
+                b.append(r.nextInt(40) == 0 ? "" : "}");
+                if (r.nextInt(40) == 0) {
+                    b.append(r.nextBoolean() ? " {}" : " x");
+                }
+            }
+            byte[] value = b.toString().getBytes(StandardCharsets.UTF_8);
+            String a = outcome(streaming, value);
+            assertEquals(outcome(tree, value), a, b.toString());
+            if (a.startsWith("event")) {
+                events++;
+            }
+        }
+        assertTrue(events > 3000, "enough generated events are valid to compare: " + events);
+    }
+
+    private static String outcome(EventParser p, byte[] value) {
+        try {
+            ParsedEvent e = p.parse(null, value, 42L);
+            return "event " + e.key() + " " + e.timestamp() + " " + java.util.Arrays.toString(e.features()) + " " + e.group();
+        } catch (Rejection x) {
+            return "rejected " + x.reason() + ": " + x.getMessage();
+        }
+    }
 }
