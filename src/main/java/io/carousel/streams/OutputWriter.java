@@ -19,16 +19,34 @@ import java.util.List;
 final class OutputWriter {
 
     /** Schubfach for doubles (shortest round-trip digits, several times faster than Double.toString). */
-    private static final JsonFactory JSON = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
+    private static final JsonFactory JSON = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build()
+            .setRootValueSeparator(null); // records follow each other in one generator, each its own value
 
     private static final byte[] SPLICE_FIRST = "\"carousel\":".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     private static final byte[] SPLICE_NEXT = ",\"carousel\":".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
     private final StreamSettings s;
     private final ByteArrayBuilder buf = new ByteArrayBuilder(512);
+    /**
+     * One generator for every record this writer makes (it runs on one stream thread): each record
+     * is one root-level value, flushed into {@link #buf} and copied out; with no root separator,
+     * making a generator per record (its context and buffers) is saved at every event.
+     */
+    private final JsonGenerator g;
 
     OutputWriter(StreamSettings settings) {
         this.s = settings;
+        try {
+            this.g = JSON.createGenerator(buf, JsonEncoding.UTF8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The record written since {@link #buf} was reset. */
+    private byte[] finish() throws IOException {
+        g.flush();
+        return buf.toByteArray();
     }
 
     byte[] enriched(ParsedEvent e, Outcome r) {
@@ -46,7 +64,7 @@ final class OutputWriter {
         buf.write(original, 0, end);
         byte[] splice = empty ? SPLICE_FIRST : SPLICE_NEXT;
         buf.write(splice, 0, splice.length);
-        try (JsonGenerator g = JSON.createGenerator(buf, JsonEncoding.UTF8)) {
+        try {
             g.writeStartObject();
             number(g, "forecast", r.forecast[0]);
             number(g, "error", r.error[0]);
@@ -75,6 +93,7 @@ final class OutputWriter {
                 g.writeEndArray();
             }
             g.writeEndObject();
+            g.flush(); // the generator's output is in buf before the original's end goes after it
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
         }
@@ -84,7 +103,7 @@ final class OutputWriter {
 
     byte[] forecast(String key, Outcome r) {
         buf.reset();
-        try (JsonGenerator g = JSON.createGenerator(buf, JsonEncoding.UTF8)) {
+        try {
             g.writeStartObject();
             g.writeStringField("key", key);
             g.writeNumberField("timestamp", r.timestamp);
@@ -120,15 +139,15 @@ final class OutputWriter {
             }
             g.writeEndArray();
             g.writeEndObject();
+            return finish();
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
         }
-        return buf.toByteArray();
     }
 
     byte[] anomaly(String key, ParsedEvent e, Outcome r) {
         buf.reset();
-        try (JsonGenerator g = JSON.createGenerator(buf, JsonEncoding.UTF8)) {
+        try {
             g.writeStartObject();
             g.writeStringField("key", key);
             g.writeNumberField("timestamp", r.timestamp);
@@ -157,10 +176,10 @@ final class OutputWriter {
             }
             g.writeEndArray();
             g.writeEndObject();
+            return finish();
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
         }
-        return buf.toByteArray();
     }
 
     /** JSON has no NaN: a missing number (no forecast yet) is null. */
