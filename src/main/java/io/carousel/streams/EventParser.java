@@ -255,6 +255,13 @@ public final class EventParser {
     }
 
     private String decodeUtf8(byte[] b) throws Rejection {
+        boolean ascii = true;
+        for (byte x : b) {
+            ascii &= x >= 0;
+        }
+        if (ascii) {
+            return new String(b, StandardCharsets.ISO_8859_1); // the usual key: valid, and a plain copy
+        }
         try {
             return utf8.decode(java.nio.ByteBuffer.wrap(b)).toString(); // decode() resets the decoder first
         } catch (java.nio.charset.CharacterCodingException e) {

@@ -114,6 +114,8 @@ public final class ThroughputBench {
         double[] pass = new double[rounds];
         double[] carouselCpu = new double[rounds];
         double[] passCpu = new double[rounds];
+        double[] carouselThread = new double[rounds];
+        double[] passThread = new double[rounds];
         // round -1 warms the JIT, the broker and the page cache; a shorter one left Carousel's first
         // measured round at about half the speed of the others
         for (int r = -1; r < rounds; r++) {
@@ -125,6 +127,8 @@ public final class ThroughputBench {
                 pass[r] = b.eventsPerSecond;
                 carouselCpu[r] = a.eventsPerCpuSecond;
                 passCpu[r] = b.eventsPerCpuSecond;
+                carouselThread[r] = a.streamMicrosPerEvent;
+                passThread[r] = b.streamMicrosPerEvent;
             }
         }
         double[] latC = latency(true, rate, 30);
@@ -143,6 +147,11 @@ public final class ThroughputBench {
                         + " passthrough %.0f %s, ratio %.3f%n", median(carouselCpu),
                 Arrays.toString(Arrays.stream(carouselCpu).mapToLong(Math::round).toArray()), median(passCpu),
                 Arrays.toString(Arrays.stream(passCpu).mapToLong(Math::round).toArray()), median(carouselCpu) / median(passCpu));
+        // the Kafka Streams threads alone (stream thread and its producer's sender): the cost per event
+        // of the work the two topologies do differently, least disturbed by the broker and the reader
+        System.out.printf(Locale.ROOT, "CPU of the Kafka Streams threads per event: carousel %.1f us %s, passthrough %.1f us %s,"
+                        + " ratio passthrough/carousel %.3f%n", median(carouselThread), Arrays.toString(round1(carouselThread)),
+                median(passThread), Arrays.toString(round1(passThread)), median(passThread) / median(carouselThread));
     }
 
     private void cardinality(int[] keyCounts, int events) throws Exception {
@@ -169,7 +178,23 @@ public final class ThroughputBench {
     // ------------------------------------------------------------------ one measured run
 
     /** Throughput by the wall clock, and per CPU-second of this whole process (broker and consumer included). */
-    record Result(double eventsPerSecond, double eventsPerCpuSecond, long stateBytes, double heapMiB) {}
+    record Result(double eventsPerSecond, double eventsPerCpuSecond, double streamMicrosPerEvent, long stateBytes, double heapMiB) {}
+
+    private static double[] round1(double[] a) {
+        return Arrays.stream(a).map(v -> Math.round(v * 10) / 10.0).toArray();
+    }
+
+    /** CPU time of this JVM's Kafka Streams threads: stream threads and their producers' senders. */
+    private static long streamThreadNanos() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().contains("StreamThread")) {
+                sum += Math.max(0, mx.getThreadCpuTime(t.getId()));
+            }
+        }
+        return sum;
+    }
 
     /** CPU time of this process so far, in ns. */
     private static long cpuNanos() {
@@ -193,6 +218,7 @@ public final class ThroughputBench {
             awaitRunning(apps);
             long t0 = System.nanoTime();
             long cpu0 = cpuNanos();
+            long stream0 = streamThreadNanos();
             long seen = 0;
             long deadline = t0 + Duration.ofMinutes(30).toNanos();
             while (seen < events) {
@@ -203,13 +229,14 @@ public final class ThroughputBench {
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             double cpuSeconds = (cpuNanos() - cpu0) / 1e9;
+            double streamMicros = (streamThreadNanos() - stream0) / 1e3 / events;
             System.gc();
             double heap = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0;
             long disk = 0;
             for (int i = 0; i < instances; i++) {
                 disk += size(dir.resolve(name + "-state-" + i));
             }
-            return new Result(events / seconds, events / cpuSeconds, disk, heap);
+            return new Result(events / seconds, events / cpuSeconds, streamMicros, disk, heap);
         } finally {
             apps.forEach(a -> a.close(Duration.ofSeconds(30)));
         }

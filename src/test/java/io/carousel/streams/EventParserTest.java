@@ -53,6 +53,16 @@ class EventParserTest {
                 assertThrows(Rejection.class, () -> parse("k".repeat(2000), "{\"value\":1}")).reason());
     }
 
+    @Test
+    void shouldDecodeRecordKeysAsStrictUtf8() throws Exception {
+        byte[] value = "{\"value\":1}".getBytes(StandardCharsets.UTF_8);
+        assertEquals("sensor-7", parser.parse("sensor-7".getBytes(StandardCharsets.US_ASCII), value, 0).key());
+        assertEquals("capteur-été", parser.parse("capteur-été".getBytes(StandardCharsets.UTF_8), value, 0).key());
+        Rejection r = assertThrows(Rejection.class, () -> parser.parse(new byte[] {'k', (byte) 0xC3}, value, 0));
+        assertEquals(Rejection.Reason.MISSING_KEY, r.reason());
+        assertEquals("record key is not valid UTF-8", r.getMessage());
+    }
+
     /** Fuzz: whatever the bytes, the parser returns an event or a Rejection, nothing else. */
     @Test
     void shouldNeverThrowAnythingButARejection() {
