@@ -1,12 +1,9 @@
 package io.carousel.streams;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.StreamWriteFeature;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import com.fasterxml.jackson.core.io.NumberOutput;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -15,38 +12,37 @@ import java.util.List;
  *
  * <p>The enriched record is the original JSON object, byte for byte, with a {@code carousel}
  * object spliced in before its closing brace, so every original field and its formatting survive.
+ *
+ * <p>Written straight into one reused byte buffer (two records at every event, so this is the
+ * hot path): field names are encoded once, doubles are Schubfach's shortest round-trip digits
+ * (as Jackson writes them), strings are escaped by Jackson's JSON encoder, and a missing number
+ * (no forecast yet) is null, since JSON has no NaN. Not thread-safe: one per forecast step.
  */
 final class OutputWriter {
 
-    /** Schubfach for doubles (shortest round-trip digits, several times faster than Double.toString). */
-    private static final JsonFactory JSON = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build()
-            .setRootValueSeparator(null); // records follow each other in one generator, each its own value
-
-    private static final byte[] SPLICE_FIRST = "\"carousel\":".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    private static final byte[] SPLICE_NEXT = ",\"carousel\":".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    private static final byte[] SPLICE_FIRST = encoded("\"carousel\":");
+    private static final byte[] SPLICE_NEXT = encoded(",\"carousel\":");
+    private static final byte[] TRUE = encoded("true");
+    private static final byte[] FALSE = encoded("false");
+    private static final byte[] NULL = encoded("null");
+    private static final byte[] LSTM = encoded("\"lstm\"");
+    private static final byte[] PERSISTENCE = encoded("\"persistence\"");
 
     private final StreamSettings s;
-    private final ByteArrayBuilder buf = new ByteArrayBuilder(512);
-    /**
-     * One generator for every record this writer makes (it runs on one stream thread): each record
-     * is one root-level value, flushed into {@link #buf} and copied out; with no root separator,
-     * making a generator per record (its context and buffers) is saved at every event.
-     */
-    private final JsonGenerator g;
+    /** Each feature's name as a JSON string, encoded once. */
+    private final byte[][] featureNames;
+    private byte[] buf = new byte[512];
+    private int len;
+    /** The current object has a field already (the next one needs a comma). */
+    private boolean comma;
 
     OutputWriter(StreamSettings settings) {
         this.s = settings;
-        try {
-            this.g = JSON.createGenerator(buf, JsonEncoding.UTF8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        List<String> f = settings.features();
+        this.featureNames = new byte[f.size()][];
+        for (int i = 0; i < featureNames.length; i++) {
+            featureNames[i] = quoted(f.get(i));
         }
-    }
-
-    /** The record written since {@link #buf} was reset. */
-    private byte[] finish() throws IOException {
-        g.flush();
-        return buf.toByteArray();
     }
 
     byte[] enriched(ParsedEvent e, Outcome r) {
@@ -59,135 +55,237 @@ final class OutputWriter {
         while (before > 0 && Character.isWhitespace(original[before])) {
             before--;
         }
-        boolean empty = original[before] == '{';
-        buf.reset();
-        buf.write(original, 0, end);
-        byte[] splice = empty ? SPLICE_FIRST : SPLICE_NEXT;
-        buf.write(splice, 0, splice.length);
-        try {
-            g.writeStartObject();
-            number(g, "forecast", r.forecast[0]);
-            number(g, "error", r.error[0]);
-            g.writeNumberField("anomalyScore", r.score);
-            g.writeBooleanField("anomaly", r.anomaly);
-            number(g, "nextForecast", r.nextForecast[0]);
-            number(g, "lower", r.lower[0]);
-            number(g, "upper", r.upper[0]);
-            g.writeNumberField("modelVersion", r.modelVersion);
-            g.writeStringField("source", r.fromModel ? "lstm" : "persistence");
-            g.writeBooleanField("warm", r.warm);
-            g.writeNumberField("count", r.count);
-            if (s.outputs() > 1) {
-                g.writeArrayFieldStart("targets");
-                for (int j = 0; j < s.outputs(); j++) {
-                    g.writeStartObject();
-                    g.writeStringField("feature", s.features().get(j));
-                    number(g, "forecast", r.forecast[j]);
-                    number(g, "error", r.error[j]);
-                    number(g, "deviation", r.deviation[j]);
-                    number(g, "nextForecast", r.nextForecast[j]);
-                    number(g, "lower", r.lower[j]);
-                    number(g, "upper", r.upper[j]);
-                    g.writeEndObject();
-                }
-                g.writeEndArray();
+        len = 0;
+        bytes(original, 0, end);
+        bytes(original[before] == '{' ? SPLICE_FIRST : SPLICE_NEXT);
+        start();
+        number("forecast", r.forecast[0]);
+        number("error", r.error[0]);
+        number("anomalyScore", r.score);
+        bool("anomaly", r.anomaly);
+        number("nextForecast", r.nextForecast[0]);
+        number("lower", r.lower[0]);
+        number("upper", r.upper[0]);
+        number("modelVersion", r.modelVersion);
+        source(r);
+        bool("warm", r.warm);
+        number("count", r.count);
+        if (s.outputs() > 1) {
+            field("targets");
+            array();
+            for (int j = 0; j < s.outputs(); j++) {
+                element();
+                start();
+                field("feature");
+                bytes(featureNames[j]);
+                number("forecast", r.forecast[j]);
+                number("error", r.error[j]);
+                number("deviation", r.deviation[j]);
+                number("nextForecast", r.nextForecast[j]);
+                number("lower", r.lower[j]);
+                number("upper", r.upper[j]);
+                end();
             }
-            g.writeEndObject();
-            g.flush(); // the generator's output is in buf before the original's end goes after it
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
+            arrayEnd();
         }
-        buf.write(original, end, original.length - end);
-        return buf.toByteArray();
+        end();
+        bytes(original, end, original.length - end);
+        return Arrays.copyOf(buf, len);
     }
 
     byte[] forecast(String key, Outcome r) {
-        buf.reset();
-        try {
-            g.writeStartObject();
-            g.writeStringField("key", key);
-            g.writeNumberField("timestamp", r.timestamp);
-            g.writeNumberField("modelVersion", r.modelVersion);
-            g.writeStringField("source", r.fromModel ? "lstm" : "persistence");
-            g.writeArrayFieldStart("horizon");
-            int o = s.outputs();
-            int steps = r.horizonTime.length;
-            for (int h = 0; h < steps; h++) {
-                double value = steps == 1 ? r.nextForecast[0] : r.horizon[h * o];
-                // the interval widens with the horizon as a random walk's would: sqrt(h)
-                double w = (r.upper[0] - r.lower[0]) / 2 * Math.sqrt(h + 1);
-                g.writeStartObject();
-                g.writeNumberField("step", h + 1);
-                long t = r.horizonTime[h];
-                if (t >= 0) {
-                    g.writeNumberField("timestamp", t);
-                } else {
-                    g.writeNullField("timestamp");
-                }
-                number(g, "forecast", value);
-                number(g, "lower", value - w);
-                number(g, "upper", value + w);
-                if (o > 1) {
-                    g.writeArrayFieldStart("values");
-                    for (int j = 0; j < o; j++) {
-                        double v = steps == 1 ? r.nextForecast[j] : r.horizon[h * o + j];
-                        g.writeNumber(v);
-                    }
-                    g.writeEndArray();
-                }
-                g.writeEndObject();
+        len = 0;
+        start();
+        string("key", key);
+        number("timestamp", r.timestamp);
+        number("modelVersion", r.modelVersion);
+        source(r);
+        field("horizon");
+        array();
+        int o = s.outputs();
+        int steps = r.horizonTime.length;
+        for (int h = 0; h < steps; h++) {
+            double value = steps == 1 ? r.nextForecast[0] : r.horizon[h * o];
+            // the interval widens with the horizon as a random walk's would: sqrt(h)
+            double w = (r.upper[0] - r.lower[0]) / 2 * Math.sqrt(h + 1);
+            element();
+            start();
+            number("step", h + 1);
+            long t = r.horizonTime[h];
+            if (t >= 0) {
+                number("timestamp", t);
+            } else {
+                field("timestamp");
+                bytes(NULL);
             }
-            g.writeEndArray();
-            g.writeEndObject();
-            return finish();
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
+            number("forecast", value);
+            number("lower", value - w);
+            number("upper", value + w);
+            if (o > 1) {
+                field("values");
+                array();
+                for (int j = 0; j < o; j++) {
+                    element();
+                    number(steps == 1 ? r.nextForecast[j] : r.horizon[h * o + j]);
+                }
+                arrayEnd();
+            }
+            end();
         }
+        arrayEnd();
+        end();
+        return Arrays.copyOf(buf, len);
     }
 
     byte[] anomaly(String key, ParsedEvent e, Outcome r) {
-        buf.reset();
-        try {
-            g.writeStartObject();
-            g.writeStringField("key", key);
-            g.writeNumberField("timestamp", r.timestamp);
-            number(g, "value", r.value[0]);
-            number(g, "expected", r.forecast[0]);
-            number(g, "lower", r.forecast[0] - (r.upper[0] - r.lower[0]) / 2);
-            number(g, "upper", r.forecast[0] + (r.upper[0] - r.lower[0]) / 2);
-            g.writeNumberField("anomalyScore", r.score);
-            g.writeNumberField("threshold", s.threshold());
-            g.writeNumberField("modelVersion", r.modelVersion);
-            // which targets deviated, most first: "a user must see why"
-            List<String> names = s.features();
-            Integer[] order = new Integer[s.outputs()];
-            for (int j = 0; j < order.length; j++) {
-                order[j] = j;
-            }
-            java.util.Arrays.sort(order, (a, b) -> Double.compare(Math.abs(r.deviation[b]), Math.abs(r.deviation[a])));
-            g.writeArrayFieldStart("deviations");
-            for (int j : order) {
-                g.writeStartObject();
-                g.writeStringField("feature", names.get(j));
-                number(g, "value", r.value[j]);
-                number(g, "expected", r.forecast[j]);
-                number(g, "deviation", r.deviation[j]);
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-            return finish();
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
+        len = 0;
+        start();
+        string("key", key);
+        number("timestamp", r.timestamp);
+        number("value", r.value[0]);
+        number("expected", r.forecast[0]);
+        number("lower", r.forecast[0] - (r.upper[0] - r.lower[0]) / 2);
+        number("upper", r.forecast[0] + (r.upper[0] - r.lower[0]) / 2);
+        number("anomalyScore", r.score);
+        number("threshold", s.threshold());
+        number("modelVersion", r.modelVersion);
+        // which targets deviated, most first: "a user must see why"
+        Integer[] order = new Integer[s.outputs()];
+        for (int j = 0; j < order.length; j++) {
+            order[j] = j;
+        }
+        Arrays.sort(order, (a, b) -> Double.compare(Math.abs(r.deviation[b]), Math.abs(r.deviation[a])));
+        field("deviations");
+        array();
+        for (int j : order) {
+            element();
+            start();
+            field("feature");
+            bytes(featureNames[j]);
+            number("value", r.value[j]);
+            number("expected", r.forecast[j]);
+            number("deviation", r.deviation[j]);
+            end();
+        }
+        arrayEnd();
+        end();
+        return Arrays.copyOf(buf, len);
+    }
+
+    // ------------------------------------------------------------------ JSON, into buf
+
+    private void source(Outcome r) {
+        field("source");
+        bytes(r.fromModel ? LSTM : PERSISTENCE);
+    }
+
+    private void start() {
+        put('{');
+        comma = false;
+    }
+
+    private void end() {
+        put('}');
+        comma = true; // an object inside an array or object is a value: what follows it needs a comma
+    }
+
+    private void array() {
+        put('[');
+        comma = false;
+    }
+
+    private void arrayEnd() {
+        put(']');
+        comma = true;
+    }
+
+    /** Before an array element. */
+    private void element() {
+        if (comma) {
+            put(',');
+        }
+        comma = true;
+    }
+
+    /** A field name; the names are Carousel's own, plain ASCII (compile-time constants, interned). */
+    private void field(String name) {
+        if (comma) {
+            put(',');
+        }
+        put('"');
+        ascii(name);
+        put('"');
+        put(':');
+        comma = true;
+    }
+
+    private void number(String name, double v) {
+        field(name);
+        number(v);
+    }
+
+    private void number(double v) {
+        if (Double.isFinite(v)) {
+            ascii(NumberOutput.toString(v, true));
+        } else {
+            bytes(NULL);
         }
     }
 
-    /** JSON has no NaN: a missing number (no forecast yet) is null. */
-    private static void number(JsonGenerator g, String name, double v) throws IOException {
-        if (Double.isFinite(v)) {
-            g.writeNumberField(name, v);
-        } else {
-            g.writeNullField(name);
+    private void number(String name, long v) {
+        field(name);
+        ascii(Long.toString(v));
+    }
+
+    private void bool(String name, boolean v) {
+        field(name);
+        bytes(v ? TRUE : FALSE);
+    }
+
+    private void string(String name, String v) {
+        field(name);
+        bytes(quoted(v));
+    }
+
+    private static byte[] quoted(String v) {
+        byte[] body = JsonStringEncoder.getInstance().quoteAsUTF8(v);
+        byte[] q = new byte[body.length + 2];
+        q[0] = '"';
+        System.arraycopy(body, 0, q, 1, body.length);
+        q[q.length - 1] = '"';
+        return q;
+    }
+
+    private void ascii(String text) {
+        int n = text.length();
+        room(n);
+        for (int i = 0; i < n; i++) {
+            buf[len++] = (byte) text.charAt(i);
         }
+    }
+
+    private void put(char c) {
+        room(1);
+        buf[len++] = (byte) c;
+    }
+
+    private void bytes(byte[] b) {
+        bytes(b, 0, b.length);
+    }
+
+    private void bytes(byte[] b, int from, int n) {
+        room(n);
+        System.arraycopy(b, from, buf, len, n);
+        len += n;
+    }
+
+    private void room(int n) {
+        if (len + n > buf.length) {
+            buf = Arrays.copyOf(buf, Math.max(2 * buf.length, len + n));
+        }
+    }
+
+    private static byte[] encoded(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 }
