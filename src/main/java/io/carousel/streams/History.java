@@ -43,6 +43,11 @@ public final class History {
         this.retentionMs = retentionMs;
     }
 
+    /** Bytes of one stored event's value, with its forecast and interval ({@link #BAND}). */
+    public static int valueBytes(int features) {
+        return 8 + 1 + 16 + 8 * features;
+    }
+
     static Bytes storeKey(byte[] key, long seq) {
         return Bytes.wrap(ByteBuffer.allocate(4 + key.length + 8).putInt(key.length).put(key).putLong(seq).array());
     }
@@ -53,7 +58,7 @@ public final class History {
      * {@code k} is the series key's UTF-8 bytes.
      */
     void append(byte[] k, long seq, long timestamp, boolean anomaly, double[] features, double forecast, double halfWidth) {
-        ByteBuffer v = ByteBuffer.allocate(8 + 1 + 16 + 8 * features.length);
+        ByteBuffer v = ByteBuffer.allocate(valueBytes(features.length));
         v.putLong(timestamp).put((byte) ((anomaly ? ANOMALY : 0) | BAND)).putDouble(forecast).putDouble(halfWidth);
         for (double f : features) {
             v.putDouble(f);

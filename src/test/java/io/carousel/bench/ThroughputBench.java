@@ -4,6 +4,8 @@ import io.carousel.config.CarouselConfig;
 import io.carousel.kafka.EmbeddedKafka;
 import io.carousel.streams.CarouselApp;
 import io.carousel.streams.CarouselTopology;
+import io.carousel.streams.History;
+import io.carousel.streams.KeyForecaster;
 import io.carousel.streams.ModelSource;
 import io.carousel.streams.StreamSettings;
 import java.nio.charset.StandardCharsets;
@@ -44,10 +46,12 @@ import org.apache.kafka.streams.state.Stores;
 /**
  * End-to-end throughput and latency against a real KRaft broker (in this JVM), Carousel against a
  * passthrough topology measured alternately in the same run. The passthrough has what Carousel has
- * but the maths: the same byte-array serdes, exactly_once_v2 and commit interval, per event one
- * read and one write of a key-state record of Carousel's size and one history record, and two
- * output records (enriched and forecast), so the ratio is the cost of parsing, the LSTM, scoring
- * and formatting.
+ * but the maths: the same byte-array serdes, exactly_once_v2 and commit interval (and Carousel's
+ * other Kafka Streams settings), per event one read and one write of a key-state record and one
+ * history record of the sizes Carousel's are, and two output records (enriched and forecast), so
+ * the ratio is the cost of parsing, the LSTM, scoring and formatting. Carousel's keys take the
+ * path of trained keys (the LSTM serves, the gate weighs it against persistence); retraining is
+ * off (its cost is RetrainLatencyBench's to measure).
  *
  * <ul>
  *   <li>throughput: N events preloaded on the events topic, time from RUNNING to the last of N
@@ -306,18 +310,24 @@ public final class ThroughputBench {
 
     private Topology topology(boolean carousel, CarouselConfig config) {
         StreamSettings s = StreamSettings.from(config);
-        return carousel ? CarouselTopology.build(s, ModelSource.from(s)) : passthrough(s);
+        // keys are served as trained keys are (the LSTM's forecast, the gate weighing it against
+        // persistence), not as a new deployment's, whose untrained model leaves them to persistence:
+        // a model at version 1 takes that path whatever its weights, so fresh ones cost the same
+        ModelSource fresh = ModelSource.from(s);
+        return carousel ? CarouselTopology.build(s, new ModelSource(fresh.model(), 1)) : passthrough(s);
     }
 
     /** Reads and writes what Carousel does per event, computes nothing. */
     static Topology passthrough(StreamSettings s) {
+        // records of the sizes Carousel writes: a new key's state, one event in the history
+        int stateBytes = new KeyForecaster(s, ModelSource.from(s).model(), 0).newState().serialisedSize();
         StreamsBuilder b = new StreamsBuilder();
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CarouselTopology.KEY_STATE_STORE),
                 Serdes.String(), Serdes.ByteArray()));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CarouselTopology.HISTORY_STORE),
                 Serdes.Bytes(), Serdes.ByteArray()));
         KStream<byte[], byte[]> out = b.stream(s.eventsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
-                .process(PassThrough::new, Named.as("pass"), CarouselTopology.KEY_STATE_STORE, CarouselTopology.HISTORY_STORE);
+                .process(() -> new PassThrough(stateBytes, History.valueBytes(s.featureCount())), Named.as("pass"), CarouselTopology.KEY_STATE_STORE, CarouselTopology.HISTORY_STORE);
         Produced<byte[], byte[]> bytes = Produced.with(Serdes.ByteArray(), Serdes.ByteArray());
         out.to(s.enrichedTopic(), bytes);
         out.to(s.forecastsTopic(), bytes);
@@ -328,7 +338,14 @@ public final class ThroughputBench {
         private ProcessorContext<byte[], byte[]> context;
         private KeyValueStore<String, byte[]> state;
         private KeyValueStore<Bytes, byte[]> history;
+        private final int stateBytes;
+        private final int historyBytes;
         private long seq;
+
+        PassThrough(int stateBytes, int historyBytes) {
+            this.stateBytes = stateBytes;
+            this.historyBytes = historyBytes;
+        }
 
         @Override
         public void init(ProcessorContext<byte[], byte[]> context) {
@@ -341,13 +358,13 @@ public final class ThroughputBench {
         public void process(Record<byte[], byte[]> r) {
             String key = new String(r.key(), StandardCharsets.UTF_8);
             byte[] old = state.get(key);
-            byte[] now = old == null ? new byte[499] : old.clone();
+            byte[] now = old == null ? new byte[stateBytes] : old.clone();
             now[0]++;
             state.put(key, now);
             byte[] hk = new byte[12 + r.key().length];
             System.arraycopy(r.key(), 0, hk, 4, r.key().length);
             hk[hk.length - 1] = (byte) seq++;
-            history.put(Bytes.wrap(hk), new byte[17]);
+            history.put(Bytes.wrap(hk), new byte[historyBytes]);
             context.forward(r);
         }
     }
