@@ -91,6 +91,9 @@ class CarouselConfigTest {
         assertEquals("exactly_once_v2", p.getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
         assertEquals("data/state", p.getProperty(StreamsConfig.STATE_DIR_CONFIG));
         assertEquals("1", p.getProperty(StreamsConfig.REPLICATION_FACTOR_CONFIG));
+        assertEquals("-1", p.getProperty(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG), "events and control need no time alignment");
+        assertEquals("0", CarouselConfig.of(Map.of("max.task.idle.ms", "0")).streamsProperties()
+                .getProperty(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG), "a user's setting wins");
         assertFalse(p.containsKey(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
         assertFalse(p.containsKey(TOPIC_EVENTS), "Carousel's keys stay out of Kafka's properties");
         assertEquals("127.0.0.1:1234", c.streamsProperties("127.0.0.1:1234").getProperty("bootstrap.servers"));
