@@ -239,6 +239,7 @@ public final class CarouselConfig {
         }
         forecastHorizon();
         forecastGateHalfLife();
+        forecastSeasonal();
         scoringConfig();
         if (historyRetention().isZero()) {
             throw Values.invalid(HISTORY_RETENTION, "a duration > 0", v.string(HISTORY_RETENTION));
@@ -370,6 +371,8 @@ public final class CarouselConfig {
     public int forecastHorizon() { return v.intAtLeast(FORECAST_HORIZON, 1); }
     /** Half-life in events of the forecast gate's recent errors; 0 = no gate (a trained LSTM always serves). */
     public double forecastGateHalfLife() { return v.number(FORECAST_GATE_HALF_LIFE, 0, false, Double.MAX_VALUE); }
+    /** Whether a key with a detected season has the seasonal-naive forecast as a third source of its gate. */
+    public boolean forecastSeasonal() { return v.bool(FORECAST_SEASONAL); }
     public double anomalyThreshold() {
         double t = v.number(ANOMALY_THRESHOLD, 0, true, 1);
         if (t >= 1) {

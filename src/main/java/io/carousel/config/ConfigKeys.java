@@ -54,6 +54,7 @@ public final class ConfigKeys {
     // forecasting and scoring
     public static final String FORECAST_HORIZON = "forecast.horizon";
     public static final String FORECAST_GATE_HALF_LIFE = "forecast.gate.half-life";
+    public static final String FORECAST_SEASONAL = "forecast.seasonal";
     public static final String ANOMALY_THRESHOLD = "anomaly.threshold";
     public static final String ANOMALY_WARMUP_EVENTS = "anomaly.warmup-events";
     public static final String ANOMALY_SHORT_HALF_LIFE = "anomaly.short-half-life";
@@ -122,6 +123,7 @@ public final class ConfigKeys {
         d.put(MODEL_GROUP_PATTERN, "");
         d.put(FORECAST_HORIZON, "1");
         d.put(FORECAST_GATE_HALF_LIFE, "200");
+        d.put(FORECAST_SEASONAL, "true");
         d.put(ANOMALY_THRESHOLD, "0.9999");
         d.put(ANOMALY_WARMUP_EVENTS, "300");
         d.put(ANOMALY_SHORT_HALF_LIFE, "3.5");

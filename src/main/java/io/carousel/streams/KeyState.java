@@ -22,8 +22,13 @@ public final class KeyState {
      * end (the LSTM's own forecast, the recent errors of it and of persistence, the serving source,
      * and the targets' mean square change, the scale of model.target=change);
      * a format 2 record reads with the gate trusting the LSTM until it has evidence, as a new key does.
+     * 4 added the seasonal-naive source at the end (the key's season in events, the seasonal forecast
+     * for the next event, the seasonal forecast's recent error), and the source bytes now name one of
+     * three sources (bit 2 of the gate byte: seasonal); a format 1 to 3 record reads with no season
+     * until the key's next re-warm detects one.
      */
-    static final byte FORMAT = 3;
+    static final byte FORMAT = 4;
+    static final byte FORMAT_3 = 3;
     static final byte FORMAT_2 = 2;
     static final byte FORMAT_1 = 1;
     /** Bytes format 2 adds to format 1, for a key without a group. */
@@ -31,6 +36,24 @@ public final class KeyState {
     /** Bytes format 3 adds to format 2, per forecast target and in all. */
     static int format3Extra(int outputs) {
         return 2 * 8 * outputs + 3 * 8 + 1;
+    }
+    /** Bytes format 4 adds to format 3. */
+    static int format4Extra(int outputs) {
+        return 4 + 8 * outputs + 8;
+    }
+
+    /** What made a forecast (the stored codes: format 1 to 3 wrote 0 and 1 for the first two). */
+    static final byte PERSISTENCE = 0;
+    static final byte LSTM = 1;
+    static final byte SEASONAL = 2;
+
+    /** The name of a source code, as the outputs' {@code source} field shows it. */
+    static String sourceName(byte source) {
+        return switch (source) {
+            case LSTM -> "lstm";
+            case SEASONAL -> "seasonal";
+            default -> "persistence";
+        };
     }
     /** A key is "anomalous" while one of its last this many events was flagged. */
     public static final long ANOMALOUS_EVENTS = 100;
@@ -44,7 +67,7 @@ public final class KeyState {
     final double[] mean;     // [F] running mean, for normalisation
     final double[] var;      // [F] running variance, for normalisation
     final double[] forecast; // [O] raw forecast made for the next event; NaN until one exists
-    boolean forecastFromModel;
+    byte forecastSource;     // what made forecast: PERSISTENCE, LSTM or SEASONAL
     final float[] hc;        // [2 * layers * H]: h of every layer, then c of every layer
     ScoreState score;        // the anomaly scorer's state
     double lastScore;
@@ -64,9 +87,12 @@ public final class KeyState {
     double gateModelErr = Double.NaN;   // recent mean |standardised error| of the LSTM's forecasts; NaN = no evidence yet
     double gatePersistErr = Double.NaN; // the same for persistence over the same events
     long gateEvents;         // events behind those two averages
-    boolean gateModel = true; // the gate serves the LSTM (else persistence) while the key is trained; a new key trusts it
+    byte gateSource = LSTM;  // the source the gate serves while the key is trained; a new key trusts its LSTM
     boolean lastAttemptRejected; // the key's last training was rejected (format 3, bit 1 of the gate byte)
     final double[] changeMs; // [O] running mean square of the targets' changes (format 3); 0 = none yet
+    int season;              // the key's season in events, detected at its last re-warm (format 4); 0 = none
+    final double[] seasonalForecast; // [O] the value one season before the next event; NaN while none
+    double gateSeasonalErr = Double.NaN; // recent mean |standardised error| of the seasonal forecasts; NaN = none
 
     KeyState(int features, int outputs, int stateSize, ScoreState score) {
         last = new double[features];
@@ -77,6 +103,8 @@ public final class KeyState {
         modelForecast = new double[outputs];
         Arrays.fill(modelForecast, Double.NaN);
         changeMs = new double[outputs];
+        seasonalForecast = new double[outputs];
+        Arrays.fill(seasonalForecast, Double.NaN);
         hc = new float[stateSize];
         this.score = score;
     }
@@ -146,7 +174,8 @@ public final class KeyState {
 
     private int serialisedSize(int groupLength) {
         return 1 + 8 + 8 + 8 + 8 + 2 + 2 + 4 + 8 * (3 * last.length + forecast.length) + 1 + 4 * hc.length
-                + score.byteSize() + 8 + 5 * 8 + FORMAT_2_EXTRA + groupLength + format3Extra(forecast.length);
+                + score.byteSize() + 8 + 5 * 8 + FORMAT_2_EXTRA + groupLength + format3Extra(forecast.length)
+                + format4Extra(forecast.length);
     }
 
     public byte[] serialise() {
@@ -158,7 +187,7 @@ public final class KeyState {
         putAll(b, mean);
         putAll(b, var);
         putAll(b, forecast);
-        b.put((byte) (forecastFromModel ? 1 : 0));
+        b.put(forecastSource);
         for (float v : hc) {
             b.putFloat(v);
         }
@@ -170,8 +199,11 @@ public final class KeyState {
         b.putShort((short) g.length).put(g);
         putAll(b, modelForecast);
         b.putDouble(gateModelErr).putDouble(gatePersistErr).putLong(gateEvents)
-                .put((byte) ((gateModel ? 1 : 0) | (lastAttemptRejected ? 2 : 0)));
+                .put((byte) ((gateSource == LSTM ? 1 : 0) | (lastAttemptRejected ? 2 : 0) | (gateSource == SEASONAL ? 4 : 0)));
         putAll(b, changeMs);
+        b.putInt(season);
+        putAll(b, seasonalForecast);
+        b.putDouble(gateSeasonalErr);
         return b.array();
     }
 
@@ -190,7 +222,7 @@ public final class KeyState {
     public static KeyState deserialise(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         byte format = b.get();
-        if (format != FORMAT && format != FORMAT_2 && format != FORMAT_1) {
+        if (format < FORMAT_1 || format > FORMAT) {
             throw new IllegalArgumentException("key state format " + format + " is not supported (this build reads "
                     + FORMAT_1 + " to " + FORMAT + ")");
         }
@@ -210,7 +242,10 @@ public final class KeyState {
         getAll(b, k.mean);
         getAll(b, k.var);
         getAll(b, k.forecast);
-        k.forecastFromModel = b.get() != 0;
+        k.forecastSource = b.get();
+        if (k.forecastSource < PERSISTENCE || k.forecastSource > (format >= 4 ? SEASONAL : LSTM)) {
+            throw new IllegalArgumentException("key state has an unknown forecast source " + k.forecastSource);
+        }
         for (int i = 0; i < s; i++) {
             k.hc[i] = b.getFloat();
         }
@@ -238,16 +273,21 @@ public final class KeyState {
             k.gatePersistErr = b.getDouble();
             k.gateEvents = b.getLong();
             byte flags = b.get();
-            k.gateModel = (flags & 1) != 0;
+            k.gateSource = (flags & 4) != 0 ? SEASONAL : (flags & 1) != 0 ? LSTM : PERSISTENCE;
             k.lastAttemptRejected = (flags & 2) != 0;
             getAll(b, k.changeMs);
         } else {
             // before the gate the LSTM served whenever trained: it goes on serving until the
-            // gate has evidence against it (gateModel stays true, as for a new key), and the
+            // gate has evidence against it (gateSource stays LSTM, as for a new key), and the
             // stored forecast was the model's if it served
-            if (k.forecastFromModel) {
+            if (k.forecastSource == LSTM) {
                 System.arraycopy(k.forecast, 0, k.modelForecast, 0, o);
             }
+        }
+        if (format >= 4) {
+            k.season = b.getInt();
+            getAll(b, k.seasonalForecast);
+            k.gateSeasonalErr = b.getDouble();
         }
         if (b.hasRemaining()) {
             throw new IllegalArgumentException("key state has " + b.remaining() + " trailing bytes");

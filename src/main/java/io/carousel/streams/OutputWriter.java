@@ -56,7 +56,7 @@ final class OutputWriter {
             number(g, "lower", r.lower[0]);
             number(g, "upper", r.upper[0]);
             g.writeNumberField("modelVersion", r.modelVersion);
-            g.writeStringField("source", r.fromModel ? "lstm" : "persistence");
+            g.writeStringField("source", KeyState.sourceName(r.source));
             g.writeBooleanField("warm", r.warm);
             g.writeNumberField("count", r.count);
             if (s.outputs() > 1) {
@@ -89,7 +89,7 @@ final class OutputWriter {
             g.writeStringField("key", key);
             g.writeNumberField("timestamp", r.timestamp);
             g.writeNumberField("modelVersion", r.modelVersion);
-            g.writeStringField("source", r.fromModel ? "lstm" : "persistence");
+            g.writeStringField("source", KeyState.sourceName(r.source));
             g.writeArrayFieldStart("horizon");
             int o = s.outputs();
             int steps = r.horizonTime.length;
