@@ -49,6 +49,9 @@ public final class CarouselConfig {
     /** What the LSTM forecasts (model.target). */
     public enum ModelTarget { LEVEL, CHANGE }
 
+    /** What training minimises: the mean squared error, or the Huber loss (bend at one standard deviation). */
+    public enum TrainingLoss { MSE, HUBER }
+
     public enum RetrainClock { STREAM, WALL }
 
     public enum RetrainMode { FINETUNE, SCRATCH }
@@ -260,6 +263,7 @@ public final class CarouselConfig {
         retrainThreads();
         retrainDrift();
         trainingExcludeAnomalies();
+        trainingLoss();
         httpPort();
         v.nonEmpty(HTTP_HOST);
         httpInsecure();
@@ -423,6 +427,7 @@ public final class CarouselConfig {
     public int retrainThreads() { return v.intAtLeast(RETRAIN_THREADS, 1); }
     public boolean retrainDrift() { return v.bool(RETRAIN_DRIFT); }
     public boolean trainingExcludeAnomalies() { return v.bool(TRAINING_EXCLUDE_ANOMALIES); }
+    public TrainingLoss trainingLoss() { return v.choice(TRAINING_LOSS, TrainingLoss.class); }
 
     // ---- HTTP ----
 

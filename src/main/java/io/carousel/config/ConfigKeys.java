@@ -78,6 +78,7 @@ public final class ConfigKeys {
     public static final String RETRAIN_THREADS = "retrain.threads";
     public static final String RETRAIN_DRIFT = "retrain.drift";
     public static final String TRAINING_EXCLUDE_ANOMALIES = "training.exclude-anomalies";
+    public static final String TRAINING_LOSS = "training.loss";
 
     // the HTTP surface
     public static final String HTTP_PORT = "http.port";
@@ -145,6 +146,7 @@ public final class ConfigKeys {
         d.put(RETRAIN_THREADS, "1");
         d.put(RETRAIN_DRIFT, "true");
         d.put(TRAINING_EXCLUDE_ANOMALIES, "true");
+        d.put(TRAINING_LOSS, "huber");
         d.put(HTTP_PORT, "8080");
         d.put(HTTP_HOST, "127.0.0.1");
         d.put(HTTP_TOKEN, "");

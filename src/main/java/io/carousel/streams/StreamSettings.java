@@ -56,7 +56,7 @@ public record StreamSettings(
                 layers, seed, modelInit, timeDelta, calendar, horizon, scoring,
                 new RetrainSettings(r.everyEvents(), r.intervalMs(), r.wallClock(), r.scratch(), r.epochs(), r.seqLen(),
                         r.batch(), r.lr(), r.clip(), r.maxRegression(), r.threads(), r.drift(), r.excludeAnomalies(),
-                        r.historyMaxEvents(), r.historyRetentionMs(), true),
+                        r.historyMaxEvents(), r.historyRetentionMs(), true, r.loss()),
                 scope, groupField, groupPattern, modelsTopic, controlTopic, baseline, gateHalfLife, changeTarget, seasonal);
     }
 

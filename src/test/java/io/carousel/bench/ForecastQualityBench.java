@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  * of ../shared/data/nab-sample with the default configuration; one-step MAE of what was served
  * (persistence until the first accepted model, the LSTM after), MASE against persistence over the
  * same rows, and the same LSTM trained offline on the whole series (an upper bound: it has seen
- * the future) for comparison. Rows before the first accepted model are excluded from every figure.
+ * the future; with the configured training.loss) for comparison. Rows before the first accepted
+ * model are excluded from every figure.
  * {@code lstm%} is the share of the scored rows whose forecast the LSTM made (the forecast gate
  * gave the rest to persistence or, with a season, to the seasonal forecast), {@code seas%} the
  * seasonal forecast's share.
@@ -126,7 +127,8 @@ public final class ForecastQualityBench {
             z[i] = (v[i] - mean) / sd;
         }
         LstmModel m = LstmModel.init(new LstmShape(1, s.hidden(), s.layers(), 1), s.seed());
-        new SeriesTrainer(m, Optimizer.adam(m.parameterCount(), 0.005), new SeriesTrainer.Settings(64, 32, 20, 1.0, 8))
+        new SeriesTrainer(m, Optimizer.adam(m.parameterCount(), 0.005), new SeriesTrainer.Settings(64, 32, 20, 1.0, 8,
+                s.retrain().loss()))
                 .train(z, n, 0, null);
         LstmStepper step = new LstmStepper(m);
         double[] state = new double[m.shape().stateSize()];

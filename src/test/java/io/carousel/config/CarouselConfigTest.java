@@ -189,6 +189,7 @@ class CarouselConfigTest {
                 Arguments.of(RETRAIN_THREADS, "0", "expected an integer >= 1"),
                 Arguments.of(RETRAIN_DRIFT, "maybe", "expected true or false"),
                 Arguments.of(TRAINING_EXCLUDE_ANOMALIES, "", "expected true or false"),
+                Arguments.of(TRAINING_LOSS, "mae", "expected one of mse, huber"),
                 Arguments.of(HTTP_PORT, "http", "expected an integer between 0 and 65535"),
                 Arguments.of(HTTP_HOST, "", "expected a value"),
                 Arguments.of(HTTP_INSECURE, "maybe", "expected true or false"));
