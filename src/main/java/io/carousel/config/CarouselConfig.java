@@ -243,6 +243,7 @@ public final class CarouselConfig {
         forecastHorizon();
         forecastGateHalfLife();
         forecastSeasonal();
+        forecastSmoothing();
         scoringConfig();
         if (historyRetention().isZero()) {
             throw Values.invalid(HISTORY_RETENTION, "a duration > 0", v.string(HISTORY_RETENTION));
@@ -377,6 +378,8 @@ public final class CarouselConfig {
     public double forecastGateHalfLife() { return v.number(FORECAST_GATE_HALF_LIFE, 0, false, Double.MAX_VALUE); }
     /** Whether a key with a detected season has the seasonal-naive forecast as a third source of its gate. */
     public boolean forecastSeasonal() { return v.bool(FORECAST_SEASONAL); }
+    /** Whether a key gets simple exponential smoothing, fitted to its history, as a source of its gate. */
+    public boolean forecastSmoothing() { return v.bool(FORECAST_SMOOTHING); }
     public double anomalyThreshold() {
         double t = v.number(ANOMALY_THRESHOLD, 0, true, 1);
         if (t >= 1) {

@@ -55,6 +55,7 @@ public final class ConfigKeys {
     public static final String FORECAST_HORIZON = "forecast.horizon";
     public static final String FORECAST_GATE_HALF_LIFE = "forecast.gate.half-life";
     public static final String FORECAST_SEASONAL = "forecast.seasonal";
+    public static final String FORECAST_SMOOTHING = "forecast.smoothing";
     public static final String ANOMALY_THRESHOLD = "anomaly.threshold";
     public static final String ANOMALY_WARMUP_EVENTS = "anomaly.warmup-events";
     public static final String ANOMALY_SHORT_HALF_LIFE = "anomaly.short-half-life";
@@ -125,6 +126,7 @@ public final class ConfigKeys {
         d.put(FORECAST_HORIZON, "1");
         d.put(FORECAST_GATE_HALF_LIFE, "200");
         d.put(FORECAST_SEASONAL, "true");
+        d.put(FORECAST_SMOOTHING, "true");
         d.put(ANOMALY_THRESHOLD, "0.9999");
         d.put(ANOMALY_WARMUP_EVENTS, "300");
         d.put(ANOMALY_SHORT_HALF_LIFE, "3.5");

@@ -39,6 +39,10 @@ import java.time.ZonedDateTime;
  * forecast (the value one season before the event, which the caller reads from the key's history
  * and passes in) and serves the best of the three, with the same margin. Like persistence it is a
  * candidate only once the key is trained: until then persistence serves.
+ *
+ * <p>With {@code forecast.smoothing} a key whose history is noise around a wandering level (see
+ * {@link Smoothing}) also has simple exponential smoothing as a source: its weight is fitted at
+ * each re-warm, its level updated at every event, with no store reads.
  * One instance per stream thread: it owns scratch buffers and is not thread-safe.
  */
 public final class KeyForecaster {
@@ -139,6 +143,9 @@ public final class KeyForecaster {
         if (!s.seasonal() || gateAlpha == 0) {
             k.season = 0; // switched off since the key's season was detected
         }
+        if (!s.smoothing() || gateAlpha == 0) {
+            k.smoothing = 0;
+        }
         r.clear(o, s.horizon());
         r.timestamp = timestamp;
         boolean hadForecast = k.count > 0 && !Double.isNaN(k.forecast[0]);
@@ -170,8 +177,9 @@ public final class KeyForecaster {
             modelErrors[j] = hadModelForecast ? x[j] - k.modelForecast[j] : 0.0;
         }
         boolean hadSeasonal = k.season > 0 && !Double.isNaN(k.seasonalForecast[0]);
+        boolean hadSmoothed = k.smoothing > 0 && !Double.isNaN(k.level[0]);
         if (hadModelForecast) {
-            updateGate(k, x, hadSeasonal);
+            updateGate(k, x, hadSeasonal, hadSmoothed);
         }
         r.drift = hadModelForecast && updateDrift(k, modelErrors);
         long gap = k.count == 0 ? 0 : timestamp - k.lastTimestamp;
@@ -194,8 +202,8 @@ public final class KeyForecaster {
         for (int j = 0; j < o; j++) {
             k.modelForecast[j] = trained ? fromOutput(s, k, j, out[j], x[j]) : Double.NaN;
             k.seasonalForecast[j] = seasonal ? seasonalNext[j] : Double.NaN;
-            k.forecast[j] = source == KeyState.LSTM ? k.modelForecast[j]
-                    : source == KeyState.SEASONAL ? k.seasonalForecast[j] : x[j];
+            k.level[j] = k.smoothing > 0 ? smooth(k.level[j], x[j], k.smoothing) : Double.NaN;
+            k.forecast[j] = pick(k, source, j, x[j]);
             r.nextForecast[j] = k.forecast[j];
             double w = scorer.intervalHalfWidth(k.score, j);
             r.lower[j] = k.forecast[j] - w;
@@ -229,10 +237,25 @@ public final class KeyForecaster {
         if (gateAlpha == 0) {
             return KeyState.LSTM;
         }
-        if (k.gateSource == KeyState.SEASONAL && !seasonalAtHand) {
+        if ((k.gateSource == KeyState.SEASONAL && !seasonalAtHand) || (k.gateSource == KeyState.SMOOTHED && !(k.smoothing > 0))) {
             return k.gatePersistErr < k.gateModelErr ? KeyState.PERSISTENCE : KeyState.LSTM;
         }
         return k.gateSource;
+    }
+
+    /** Target j's forecast from {@code source}, the key's forecasts of every source made ({@code last}: persistence's). */
+    private static double pick(KeyState k, byte source, int j, double last) {
+        return switch (source) {
+            case KeyState.LSTM -> k.modelForecast[j];
+            case KeyState.SEASONAL -> k.seasonalForecast[j];
+            case KeyState.SMOOTHED -> k.level[j];
+            default -> last;
+        };
+    }
+
+    /** The smoothed level after the value {@code x} (the level starts at the first value). */
+    private static double smooth(double level, double x, double a) {
+        return Double.isNaN(level) ? x : level + a * (x - level);
     }
 
     /**
@@ -339,20 +362,22 @@ public final class KeyForecaster {
      * event, of the seasonal forecast ({@code k.seasonalForecast}) for the event {@code x}, and
      * switches the source when another one has been better by more than {@link #GATE_MARGIN}.
      */
-    private void updateGate(KeyState k, double[] x, boolean seasonal) {
+    private void updateGate(KeyState k, double[] x, boolean seasonal, boolean smoothed) {
         if (gateAlpha == 0) {
             return;
         }
         double em = 0;
         double ep = 0;
         double es = 0;
+        double el = 0;
         for (int j = 0; j < o; j++) {
             double sc = scale(k, j);
             em += Math.abs(x[j] - k.modelForecast[j]) / sc;
             ep += Math.abs(x[j] - k.last[j]) / sc;
             es += seasonal ? Math.abs(x[j] - k.seasonalForecast[j]) / sc : 0;
+            el += smoothed ? Math.abs(x[j] - k.level[j]) / sc : 0;
         }
-        gateStep(k, em / o, ep / o, seasonal ? es / o : Double.NaN, gateAlpha);
+        gateStep(k, em / o, ep / o, seasonal ? es / o : Double.NaN, smoothed ? el / o : Double.NaN, gateAlpha);
     }
 
     /**
@@ -363,18 +388,21 @@ public final class KeyForecaster {
      * LSTM until there is that much evidence.
      */
     static void gateStep(KeyState k, double modelErr, double persistErr, double alpha) {
-        gateStep(k, modelErr, persistErr, Double.NaN, alpha);
+        gateStep(k, modelErr, persistErr, Double.NaN, Double.NaN, alpha);
     }
 
     /**
-     * The same with the seasonal forecast's error ({@code seasonalErr}; NaN when the key had no
-     * seasonal forecast for the event, which leaves its average as it was). The seasonal source is
-     * a candidate while the key has a season and its average exists; the gate serves the source
-     * with the lowest average once it is more than {@link #GATE_MARGIN} below the serving one's
-     * (with two candidates, exactly the rule before the third one). A seasonal source that is no
-     * longer a candidate (the key lost its season) gives way to the better of the other two.
+     * The same with the seasonal and the smoothed forecasts' errors ({@code seasonalErr},
+     * {@code smoothedErr}; NaN when the key had no such forecast for the event, which leaves that
+     * average as it was). The seasonal source is a candidate while the key has a season and its
+     * average exists, the smoothed one while the key has a smoothing weight and its average exists;
+     * the gate serves the source with the lowest average once it is more than {@link #GATE_MARGIN}
+     * below the serving one's (with two candidates, exactly the rule before the others). A source
+     * that is no longer a candidate (the key lost its season or its weight) gives way to the
+     * better of the LSTM and persistence.
      */
-    static void gateStep(KeyState k, double modelErr, double persistErr, double seasonalErr, double alpha) {
+    static void gateStep(KeyState k, double modelErr, double persistErr, double seasonalErr, double smoothedErr,
+                         double alpha) {
         if (!Double.isFinite(modelErr) || !Double.isFinite(persistErr)) {
             return;
         }
@@ -382,6 +410,7 @@ public final class KeyForecaster {
             k.gateModelErr = 0;
             k.gatePersistErr = 0;
             k.gateSeasonalErr = Double.NaN;
+            k.gateSmoothedErr = Double.NaN;
             k.gateEvents = 0;
         }
         k.gateEvents++;
@@ -392,8 +421,13 @@ public final class KeyForecaster {
             k.gateSeasonalErr = Double.isNaN(k.gateSeasonalErr) ? seasonalErr
                     : k.gateSeasonalErr + w * (seasonalErr - k.gateSeasonalErr);
         }
+        if (Double.isFinite(smoothedErr)) {
+            k.gateSmoothedErr = Double.isNaN(k.gateSmoothedErr) ? smoothedErr
+                    : k.gateSmoothedErr + w * (smoothedErr - k.gateSmoothedErr);
+        }
         boolean seasonal = k.season > 0 && Double.isFinite(k.gateSeasonalErr);
-        if (k.gateSource == KeyState.SEASONAL && !seasonal) {
+        boolean smoothed = k.smoothing > 0 && Double.isFinite(k.gateSmoothedErr);
+        if ((k.gateSource == KeyState.SEASONAL && !seasonal) || (k.gateSource == KeyState.SMOOTHED && !smoothed)) {
             k.gateSource = k.gatePersistErr < k.gateModelErr ? KeyState.PERSISTENCE : KeyState.LSTM;
         }
         if (k.gateEvents < 1 / alpha) {
@@ -405,8 +439,16 @@ public final class KeyForecaster {
             best = KeyState.SEASONAL;
             bestErr = k.gateSeasonalErr;
         }
-        double serving = k.gateSource == KeyState.LSTM ? k.gateModelErr
-                : k.gateSource == KeyState.SEASONAL ? k.gateSeasonalErr : k.gatePersistErr;
+        if (smoothed && k.gateSmoothedErr < bestErr) {
+            best = KeyState.SMOOTHED;
+            bestErr = k.gateSmoothedErr;
+        }
+        double serving = switch (k.gateSource) {
+            case KeyState.LSTM -> k.gateModelErr;
+            case KeyState.SEASONAL -> k.gateSeasonalErr;
+            case KeyState.SMOOTHED -> k.gateSmoothedErr;
+            default -> k.gatePersistErr;
+        };
         if (best != k.gateSource && bestErr < (1 - GATE_MARGIN) * serving) {
             k.gateSource = best;
         }
@@ -480,6 +522,7 @@ public final class KeyForecaster {
         k.gateModelErr = Double.NaN;
         k.gatePersistErr = Double.NaN;
         k.gateSeasonalErr = Double.NaN;
+        k.gateSmoothedErr = Double.NaN;
         k.gateSource = m.trained() ? KeyState.LSTM : KeyState.PERSISTENCE;
         // the season's values: the newest run of consecutive events (the history has no gaps, but a
         // season must count events, so this does not assume it)
@@ -488,7 +531,16 @@ public final class KeyForecaster {
             from--;
         }
         from = Math.max(from, 0);
-        k.season = s.seasonal() && gateAlpha > 0 && m.trained() ? season(k, events, from) : 0;
+        boolean candidates = gateAlpha > 0 && m.trained();
+        double[] values = candidates ? targets(events, from) : null;
+        double[] sc = new double[o];
+        for (int j = 0; j < o; j++) {
+            sc[j] = scale(k, j);
+        }
+        int n = events.size() - from;
+        k.season = s.seasonal() && candidates ? Seasonality.detect(values, n, o, sc) : 0;
+        k.smoothing = s.smoothing() && candidates ? Smoothing.fit(values, n, o, sc) : 0;
+        java.util.Arrays.fill(k.level, Double.NaN);
         // with a season, the gate's record starts where every source has a forecast
         int gateFrom = k.season > 0 ? from + k.season : 1;
         long prevTs = -1;
@@ -500,14 +552,22 @@ public final class KeyForecaster {
                 double em = 0;
                 double ep = 0;
                 double es = 0;
+                double el = 0;
                 double[] back = k.season > 0 ? events.get(i - k.season).features() : null;
+                boolean smoothed = k.smoothing > 0 && !Double.isNaN(k.level[0]);
                 for (int j = 0; j < o; j++) {
-                    double sc = scale(k, j);
-                    em += Math.abs(x[j] - fromOutput(s, k, j, out[j], prev[j])) / sc;
-                    ep += Math.abs(x[j] - prev[j]) / sc;
-                    es += back != null ? Math.abs(x[j] - back[j]) / sc : 0;
+                    double scj = sc[j];
+                    em += Math.abs(x[j] - fromOutput(s, k, j, out[j], prev[j])) / scj;
+                    ep += Math.abs(x[j] - prev[j]) / scj;
+                    es += back != null ? Math.abs(x[j] - back[j]) / scj : 0;
+                    el += smoothed ? Math.abs(x[j] - k.level[j]) / scj : 0;
                 }
-                gateStep(k, em / o, ep / o, back != null ? es / o : Double.NaN, gateAlpha);
+                gateStep(k, em / o, ep / o, back != null ? es / o : Double.NaN, smoothed ? el / o : Double.NaN, gateAlpha);
+            }
+            if (k.smoothing > 0 && i >= from) {
+                for (int j = 0; j < o; j++) {
+                    k.level[j] = smooth(k.level[j], x[j], k.smoothing);
+                }
             }
             buildInput(k, x, prev, prevTs < 0 ? 0 : e.timestamp() - prevTs, e.timestamp());
             m.stepper().step(input, 0, state, 0, out, 0);
@@ -527,8 +587,7 @@ public final class KeyForecaster {
             byte source = servingSource(k, true, seasonal);
             for (int j = 0; j < o; j++) {
                 k.modelForecast[j] = fromOutput(s, k, j, out[j], k.last[j]);
-                k.forecast[j] = source == KeyState.LSTM ? k.modelForecast[j]
-                        : source == KeyState.SEASONAL ? k.seasonalForecast[j] : k.last[j];
+                k.forecast[j] = pick(k, source, j, k.last[j]);
             }
             k.forecastSource = source;
         } else if (!m.trained() && k.count > 0) {
@@ -545,21 +604,14 @@ public final class KeyForecaster {
         k.lastAttemptRejected = false;
     }
 
-    /** The season of the key's events [from, size) by {@link Seasonality#detect}, 0 if none. */
-    private int season(KeyState k, java.util.List<History.Event> events, int from) {
+    /** The targets of the events [from, size), [n][O]: where the season and the smoothing weight are fitted. */
+    private double[] targets(java.util.List<History.Event> events, int from) {
         int n = events.size() - from;
-        if (n < Seasonality.MIN_VALUES) {
-            return 0;
-        }
-        double[] v = new double[n * o];
+        double[] v = new double[Math.max(n, 0) * o];
         for (int i = 0; i < n; i++) {
             System.arraycopy(events.get(from + i).features(), 0, v, i * o, o);
         }
-        double[] sc = new double[o];
-        for (int j = 0; j < o; j++) {
-            sc[j] = scale(k, j);
-        }
-        return Seasonality.detect(v, n, o, sc);
+        return v;
     }
 
     private void updateNormalisation(KeyState k, double[] x) {

@@ -23,9 +23,11 @@ public final class KeyState {
      * and the targets' mean square change, the scale of model.target=change);
      * a format 2 record reads with the gate trusting the LSTM until it has evidence, as a new key does.
      * 4 added the seasonal-naive source at the end (the key's season in events, the seasonal forecast
-     * for the next event, the seasonal forecast's recent error), and the source bytes now name one of
-     * three sources (bit 2 of the gate byte: seasonal); a format 1 to 3 record reads with no season
-     * until the key's next re-warm detects one.
+     * for the next event, the seasonal forecast's recent error), and the smoothed source (simple
+     * exponential smoothing, fitted at each re-warm: its weight, 0 = none, the smoothed level of every
+     * target, which is its forecast for the next event, and its recent error); the source bytes now
+     * name one of four sources (bits 2 and 3 of the gate byte: seasonal, smoothed). A format 1 to 3
+     * record reads with neither until the key's next re-warm.
      */
     static final byte FORMAT = 4;
     static final byte FORMAT_3 = 3;
@@ -39,19 +41,21 @@ public final class KeyState {
     }
     /** Bytes format 4 adds to format 3. */
     static int format4Extra(int outputs) {
-        return 4 + 8 * outputs + 8;
+        return 4 + 8 * outputs + 8 + 8 + 8 * outputs + 8;
     }
 
     /** What made a forecast (the stored codes: format 1 to 3 wrote 0 and 1 for the first two). */
     static final byte PERSISTENCE = 0;
     static final byte LSTM = 1;
     static final byte SEASONAL = 2;
+    static final byte SMOOTHED = 3;
 
     /** The name of a source code, as the outputs' {@code source} field shows it. */
     static String sourceName(byte source) {
         return switch (source) {
             case LSTM -> "lstm";
             case SEASONAL -> "seasonal";
+            case SMOOTHED -> "smoothed";
             default -> "persistence";
         };
     }
@@ -67,7 +71,7 @@ public final class KeyState {
     final double[] mean;     // [F] running mean, for normalisation
     final double[] var;      // [F] running variance, for normalisation
     final double[] forecast; // [O] raw forecast made for the next event; NaN until one exists
-    byte forecastSource;     // what made forecast: PERSISTENCE, LSTM or SEASONAL
+    byte forecastSource;     // what made forecast: PERSISTENCE, LSTM, SEASONAL or SMOOTHED
     final float[] hc;        // [2 * layers * H]: h of every layer, then c of every layer
     ScoreState score;        // the anomaly scorer's state
     double lastScore;
@@ -93,6 +97,9 @@ public final class KeyState {
     int season;              // the key's season in events, detected at its last re-warm (format 4); 0 = none
     final double[] seasonalForecast; // [O] the value one season before the next event; NaN while none
     double gateSeasonalErr = Double.NaN; // recent mean |standardised error| of the seasonal forecasts; NaN = none
+    double smoothing;        // the key's exponential smoothing weight, fitted at its last re-warm (format 4); 0 = none
+    final double[] level;    // [O] the smoothed level after the last event: the smoothed forecast for the next
+    double gateSmoothedErr = Double.NaN; // recent mean |standardised error| of the smoothed forecasts; NaN = none
 
     KeyState(int features, int outputs, int stateSize, ScoreState score) {
         last = new double[features];
@@ -105,6 +112,8 @@ public final class KeyState {
         changeMs = new double[outputs];
         seasonalForecast = new double[outputs];
         Arrays.fill(seasonalForecast, Double.NaN);
+        level = new double[outputs];
+        Arrays.fill(level, Double.NaN);
         hc = new float[stateSize];
         this.score = score;
     }
@@ -199,11 +208,15 @@ public final class KeyState {
         b.putShort((short) g.length).put(g);
         putAll(b, modelForecast);
         b.putDouble(gateModelErr).putDouble(gatePersistErr).putLong(gateEvents)
-                .put((byte) ((gateSource == LSTM ? 1 : 0) | (lastAttemptRejected ? 2 : 0) | (gateSource == SEASONAL ? 4 : 0)));
+                .put((byte) ((gateSource == LSTM ? 1 : 0) | (lastAttemptRejected ? 2 : 0) | (gateSource == SEASONAL ? 4 : 0)
+                        | (gateSource == SMOOTHED ? 8 : 0)));
         putAll(b, changeMs);
         b.putInt(season);
         putAll(b, seasonalForecast);
         b.putDouble(gateSeasonalErr);
+        b.putDouble(smoothing);
+        putAll(b, level);
+        b.putDouble(gateSmoothedErr);
         return b.array();
     }
 
@@ -243,7 +256,7 @@ public final class KeyState {
         getAll(b, k.var);
         getAll(b, k.forecast);
         k.forecastSource = b.get();
-        if (k.forecastSource < PERSISTENCE || k.forecastSource > (format >= 4 ? SEASONAL : LSTM)) {
+        if (k.forecastSource < PERSISTENCE || k.forecastSource > (format >= 4 ? SMOOTHED : LSTM)) {
             throw new IllegalArgumentException("key state has an unknown forecast source " + k.forecastSource);
         }
         for (int i = 0; i < s; i++) {
@@ -273,7 +286,7 @@ public final class KeyState {
             k.gatePersistErr = b.getDouble();
             k.gateEvents = b.getLong();
             byte flags = b.get();
-            k.gateSource = (flags & 4) != 0 ? SEASONAL : (flags & 1) != 0 ? LSTM : PERSISTENCE;
+            k.gateSource = (flags & 8) != 0 ? SMOOTHED : (flags & 4) != 0 ? SEASONAL : (flags & 1) != 0 ? LSTM : PERSISTENCE;
             k.lastAttemptRejected = (flags & 2) != 0;
             getAll(b, k.changeMs);
         } else {
@@ -288,6 +301,9 @@ public final class KeyState {
             k.season = b.getInt();
             getAll(b, k.seasonalForecast);
             k.gateSeasonalErr = b.getDouble();
+            k.smoothing = b.getDouble();
+            getAll(b, k.level);
+            k.gateSmoothedErr = b.getDouble();
         }
         if (b.hasRemaining()) {
             throw new IllegalArgumentException("key state has " + b.remaining() + " trailing bytes");

@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  * model are excluded from every figure.
  * {@code lstm%} is the share of the scored rows whose forecast the LSTM made (the forecast gate
  * gave the rest to persistence or, with a season, to the seasonal forecast), {@code seas%} the
- * seasonal forecast's share.
+ * seasonal forecast's share, {@code smth%} the smoothed forecast's.
  *
  * <pre>java -cp target/test-classes:target/classes:$(cat target/cp.txt) io.carousel.bench.ForecastQualityBench [dir] [--set k=v]...</pre>
  */
@@ -48,8 +48,8 @@ public final class ForecastQualityBench {
         try (Stream<Path> s = Files.walk(dir)) {
             files = s.filter(p -> p.toString().endsWith(".csv")).sorted().toList();
         }
-        System.out.printf(Locale.ROOT, "%-42s %6s %7s %9s %9s %7s %9s %7s %6s %6s%n", "series", "rows", "scored", "MAE", "persist",
-                "MASE", "offline", "MASE*", "lstm%", "seas%");
+        System.out.printf(Locale.ROOT, "%-42s %6s %7s %9s %9s %7s %9s %7s %6s %6s %6s%n", "series", "rows", "scored", "MAE",
+                "persist", "MASE", "offline", "MASE*", "lstm%", "seas%", "smth%");
         for (Path f : files) {
             row(f, overrides);
         }
@@ -71,6 +71,7 @@ public final class ForecastQualityBench {
         long[] version = new long[n];
         boolean[] fromLstm = new boolean[n + 1]; // fromLstm[i]: the forecast for row i was the LSTM's
         boolean[] fromSeasonal = new boolean[n + 1];
+        boolean[] fromSmoothed = new boolean[n + 1];
         try (Backtest bt = new Backtest(config)) {
             byte[] key = file.getFileName().toString().getBytes(StandardCharsets.UTF_8);
             for (int i = 0; i < n; i++) {
@@ -80,6 +81,7 @@ public final class ForecastQualityBench {
                 version[i] = r.modelVersion();
                 fromLstm[i + 1] = "lstm".equals(r.source());
                 fromSeasonal[i + 1] = "seasonal".equals(r.source());
+                fromSmoothed[i + 1] = "smoothed".equals(r.source());
             }
         }
         int first = 0;
@@ -90,9 +92,11 @@ public final class ForecastQualityBench {
         double persist = 0;
         int lstm = 0;
         int seasonal = 0;
+        int smoothed = 0;
         for (int i = first; i < n; i++) {
             lstm += fromLstm[i] ? 1 : 0;
             seasonal += fromSeasonal[i] ? 1 : 0;
+            smoothed += fromSmoothed[i] ? 1 : 0;
             mae += Math.abs(v[i] - served[i]);
             persist += Math.abs(v[i] - v[i - 1]);
         }
@@ -100,10 +104,11 @@ public final class ForecastQualityBench {
         mae /= Math.max(1, scored);
         persist /= Math.max(1, scored);
         double offline = offlineMae(v, first, s);
-        System.out.printf(Locale.ROOT, "%-42s %6d %7d %9.4g %9.4g %7.3f %9.4g %7.3f %6.1f %6.1f%n",
+        System.out.printf(Locale.ROOT, "%-42s %6d %7d %9.4g %9.4g %7.3f %9.4g %7.3f %6.1f %6.1f %6.1f%n",
                 file.getParent().getFileName() + "/" + file.getFileName(), n, scored, mae, persist,
                 scored > 0 ? mae / persist : Double.NaN, offline, scored > 0 ? offline / persist : Double.NaN,
-                scored > 0 ? 100.0 * lstm / scored : Double.NaN, scored > 0 ? 100.0 * seasonal / scored : Double.NaN);
+                scored > 0 ? 100.0 * lstm / scored : Double.NaN, scored > 0 ? 100.0 * seasonal / scored : Double.NaN,
+                scored > 0 ? 100.0 * smoothed / scored : Double.NaN);
     }
 
     /** The same shape trained on the whole series (standardised with its own mean and sd), scored on rows [from, n). */

@@ -163,6 +163,7 @@ class CarouselConfigTest {
                 Arguments.of(MODEL_TARGET, "delta", "expected one of level, change"),
                 Arguments.of(FORECAST_GATE_HALF_LIFE, "-1", "expected a number >= 0"),
                 Arguments.of(FORECAST_SEASONAL, "on", "expected true or false"),
+                Arguments.of(FORECAST_SMOOTHING, "1", "expected true or false"),
                 Arguments.of(MODEL_GROUP_PATTERN, "(", "expected a regular expression"),
                 Arguments.of(ANOMALY_THRESHOLD, "1.5", "expected a number > 0 and <= 1, got '1.5'"),
                 Arguments.of(ANOMALY_THRESHOLD, "NaN", "expected a number > 0 and <= 1"),

@@ -28,6 +28,7 @@ class KeyForecasterAllocationTest {
             double[] x = new double[1];
             double[] back = seasonal ? new double[1] : null;
             k.season = seasonal ? 300 : 0;
+            k.smoothing = seasonal ? 0.3 : 0; // and the smoothed source beside it
             long t = 1_700_000_000_000L;
             for (int i = 0; i < 20_000; i++) { // warm-up, so the JIT has compiled the path
                 x[0] = Math.sin(i / 7.0) + (i % 300 == 0 ? 5 : 0);
@@ -49,6 +50,7 @@ class KeyForecasterAllocationTest {
                     + " bytes allocated over 10,000 events");
             if (seasonal) {
                 assertTrue(Double.isFinite(k.gateSeasonalErr), "the seasonal path ran");
+                assertTrue(Double.isFinite(k.gateSmoothedErr), "the smoothed path ran");
             }
         }
     }

@@ -55,8 +55,10 @@ class KeyStateTest {
         int bytes = new KeyState(1, 1, 2 * 32, ScoreState.initial(1)).serialisedSize();
         // format 3: the LSTM's own forecast and the mean square change (8 each per target), two
         // recent errors and the events behind them, the source; format 4: the season, the seasonal
-        // forecast (8 per target) and its recent error
-        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40 + 50 + (16 + 24 + 1) + (4 + 8 + 8), bytes);
+        // forecast (8 per target) and its recent error, the smoothing weight, the level (8 per
+        // target) and its recent error
+        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40 + 50 + (16 + 24 + 1) + (4 + 8 + 8)
+                + (8 + 8 + 8), bytes);
     }
 
     @Test
@@ -186,10 +188,21 @@ class KeyStateTest {
         assertEquals(KeyState.SEASONAL, back.forecastSource);
         assertEquals(true, back.lastAttemptRejected, "the gate byte's flags survive beside the seasonal bit");
         assertArrayEquals(bytes, back.serialise());
-        for (byte source : new byte[] {KeyState.LSTM, KeyState.PERSISTENCE}) {
+        for (byte source : new byte[] {KeyState.LSTM, KeyState.PERSISTENCE, KeyState.SMOOTHED}) {
             k.gateSource = source;
-            assertEquals(source, KeyState.deserialise(k.serialise()).gateSource);
+            k.forecastSource = source;
+            KeyState again = KeyState.deserialise(k.serialise());
+            assertEquals(source, again.gateSource);
+            assertEquals(source, again.forecastSource);
+            assertEquals(true, again.lastAttemptRejected);
         }
+        k.smoothing = 0.26;
+        k.level[1] = -3.5;
+        k.gateSmoothedErr = 0.4;
+        KeyState back2 = KeyState.deserialise(k.serialise());
+        assertEquals(0.26, back2.smoothing);
+        assertArrayEquals(new double[] {Double.NaN, -3.5}, back2.level);
+        assertEquals(0.4, back2.gateSmoothedErr);
     }
 
     /** Format 3, as the previous build wrote it: every format 3 field as it was, and no season yet. */
@@ -222,6 +235,9 @@ class KeyStateTest {
             assertEquals(0, back.season);
             assertEquals(Double.NaN, back.seasonalForecast[0]);
             assertEquals(Double.NaN, back.gateSeasonalErr);
+            assertEquals(0.0, back.smoothing);
+            assertEquals(Double.NaN, back.level[0]);
+            assertEquals(Double.NaN, back.gateSmoothedErr);
             assertArrayEquals(v4, back.serialise(), "written back in format 4");
         }
     }
