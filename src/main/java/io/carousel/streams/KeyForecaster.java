@@ -358,9 +358,10 @@ public final class KeyForecaster {
 
     /**
      * The gate: updates the key's recent mean absolute standardised errors of the LSTM's forecast
-     * ({@code k.modelForecast}), of persistence ({@code k.last}) and, when the key had one for this
-     * event, of the seasonal forecast ({@code k.seasonalForecast}) for the event {@code x}, and
-     * switches the source when another one has been better by more than {@link #GATE_MARGIN}.
+     * ({@code k.modelForecast}), of persistence ({@code k.last}) and, when the key had them for this
+     * event, of the seasonal forecast ({@code k.seasonalForecast}) and of the smoothed one
+     * ({@code k.level}) for the event {@code x}, and switches the source when another one has been
+     * better by more than {@link #GATE_MARGIN}.
      */
     private void updateGate(KeyState k, double[] x, boolean seasonal, boolean smoothed) {
         if (gateAlpha == 0) {
@@ -512,8 +513,9 @@ public final class KeyForecaster {
     /**
      * Re-warms a key's state under new weights by replaying its history through them from zero
      * state, so h and c always match the weights that use them; the last step's output becomes the
-     * next forecast. With {@code forecast.seasonal} (and a gate) the key's season is detected anew
-     * from the same history, and the gate's record over it includes the seasonal forecast.
+     * next forecast. With {@code forecast.seasonal} and {@code forecast.smoothing} (and a gate) the
+     * key's season and smoothing weight are fitted anew to the same history, and the gate's record
+     * over it includes the seasonal and the smoothed forecasts.
      */
     void rewarm(KeyState k, java.util.List<History.Event> events, Served m, double trainMse) {
         java.util.Arrays.fill(state, 0.0);
