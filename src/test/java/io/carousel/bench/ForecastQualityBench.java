@@ -23,13 +23,12 @@ import java.util.stream.Stream;
  * Forecast quality with online retraining, per sample series: the production topology under
  * TopologyTestDriver ({@link Backtest}: training synchronous where the schedule says) over each CSV
  * of ../shared/data/nab-sample with the default configuration; one-step MAE of what was served
- * (persistence until the first accepted model, the LSTM after), MASE against persistence over the
- * same rows, and the same LSTM trained offline on the whole series (an upper bound: it has seen
- * the future; with the configured training.loss) for comparison. Rows before the first accepted
- * model are excluded from every figure.
- * {@code lstm%} is the share of the scored rows whose forecast the LSTM made (the forecast gate
- * gave the rest to persistence or, with a season, to the seasonal forecast), {@code seas%} the
- * seasonal forecast's share, {@code smth%} the smoothed forecast's.
+ * (persistence until the first accepted model, then the gate's choice), MASE against persistence
+ * over the same rows, and the same LSTM trained offline on the whole series (an upper bound: it
+ * has seen the future; with the configured training.loss) for comparison. Rows before the first
+ * accepted model are excluded from every figure. {@code lstm%} is the share of the scored rows
+ * whose forecast the LSTM made, {@code seas%} the seasonal forecast's, {@code smth%} the smoothed
+ * forecast's (the forecast gate gave the rest to persistence).
  *
  * <pre>java -cp target/test-classes:target/classes:$(cat target/cp.txt) io.carousel.bench.ForecastQualityBench [dir] [--set k=v]...</pre>
  */
