@@ -54,6 +54,9 @@ Files
 fwd_bwd_l1.safetensors       D=3, H=5,  L=1, O=2, B=4, T=7   all F64
 fwd_bwd_l2.safetensors       D=2, H=4,  L=2, O=3, B=3, T=6   all F64
 fwd_bwd_l1_h32.safetensors   D=1, H=32, L=1, O=1, B=2, T=20  all F64
+fwd_bwd_huber.safetensors    D=3, H=5,  L=1, O=2, B=4, T=7   all F64; y = randn * 3
+                             and the loss torch.nn.HuberLoss(delta=1.0) (metadata
+                             also: loss = "huber", huber_delta = "1.0")
     metadata: input_size, hidden_size, num_layers, output_size, batch, seq_len, seed
     init.<param>   initial parameters (shapes as above)
     x    [B, T, D]  inputs, randn
@@ -63,7 +66,7 @@ fwd_bwd_l1_h32.safetensors   D=1, H=32, L=1, O=1, B=2, T=20  all F64
     out  [B, T, O]  head outputs
     hn   [L, B, H]  final hidden state per layer
     cn   [L, B, H]  final cell state per layer
-    loss [1]        MSELoss(out, y)
+    loss [1]        MSELoss(out, y) (HuberLoss(out, y) for fwd_bwd_huber)
     grad.<param>    d loss / d param (same shape as the param)
     grad.h0 [L, B, H], grad.c0 [L, B, H]   d loss / d h0, d loss / d c0
 
@@ -295,15 +298,17 @@ def prefixed(model, prefix, grads=False):
 # cases
 # --------------------------------------------------------------------------
 
-def fwd_bwd_case(out_dir, name, seed, D, H, L, O, B, T):
+def fwd_bwd_case(out_dir, name, seed, D, H, L, O, B, T, huber=False):
     model = new_model(seed, D, H, L, O).double()
     tensors = prefixed(model, "init.")
     x = torch.randn(B, T, D, dtype=torch.float64)
     y = torch.randn(B, T, O, dtype=torch.float64)
+    if huber:
+        y = y * 3.0  # errors on both sides of the bend at delta = 1
     h0 = (torch.randn(L, B, H, dtype=torch.float64) * 0.5).requires_grad_(True)
     c0 = (torch.randn(L, B, H, dtype=torch.float64) * 0.5).requires_grad_(True)
     out, hn, cn = model(x, h0, c0)
-    loss = nn.MSELoss()(out, y)
+    loss = (nn.HuberLoss(delta=1.0) if huber else nn.MSELoss())(out, y)
     model.zero_grad()
     loss.backward()
     tensors.update({
@@ -315,7 +320,8 @@ def fwd_bwd_case(out_dir, name, seed, D, H, L, O, B, T):
     tensors["grad.h0"] = h0.grad.detach()
     tensors["grad.c0"] = c0.grad.detach()
     write_safetensors(os.path.join(out_dir, name + ".safetensors"), tensors,
-                      shape_meta(D, H, L, O, batch=B, seq_len=T, seed=seed))
+                      shape_meta(D, H, L, O, batch=B, seq_len=T, seed=seed,
+                                 **({"loss": "huber", "huber_delta": "1.0"} if huber else {})))
     print("%-16s loss=%.12f" % (name, loss.item()))
 
 
@@ -666,6 +672,8 @@ def main(argv=None):
                             ("fwd_bwd_l1_h32", 1003, (1, 32, 1, 1, 2, 20))):
         fwd_bwd_case(out_dir, name, seed, *shp)
         files.append(name + ".safetensors")
+    fwd_bwd_case(out_dir, "fwd_bwd_huber", 1004, 3, 5, 1, 2, 4, 7, huber=True)
+    files.append("fwd_bwd_huber.safetensors")
     train_case(out_dir, "train_adam", 2001, "adam")
     train_case(out_dir, "train_sgd", 2002, "sgd")
     files += ["train_adam.safetensors", "train_sgd.safetensors"]

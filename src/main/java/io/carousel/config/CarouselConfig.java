@@ -49,6 +49,9 @@ public final class CarouselConfig {
     /** What the LSTM forecasts (model.target). */
     public enum ModelTarget { LEVEL, CHANGE }
 
+    /** What training minimises: the mean squared error, or the Huber loss (bend at one standard deviation). */
+    public enum TrainingLoss { MSE, HUBER }
+
     public enum RetrainClock { STREAM, WALL }
 
     public enum RetrainMode { FINETUNE, SCRATCH }
@@ -239,6 +242,8 @@ public final class CarouselConfig {
         }
         forecastHorizon();
         forecastGateHalfLife();
+        forecastSeasonal();
+        forecastSmoothing();
         scoringConfig();
         if (historyRetention().isZero()) {
             throw Values.invalid(HISTORY_RETENTION, "a duration > 0", v.string(HISTORY_RETENTION));
@@ -259,6 +264,7 @@ public final class CarouselConfig {
         retrainThreads();
         retrainDrift();
         trainingExcludeAnomalies();
+        trainingLoss();
         httpPort();
         v.nonEmpty(HTTP_HOST);
         httpInsecure();
@@ -375,6 +381,10 @@ public final class CarouselConfig {
     public int forecastHorizon() { return v.intAtLeast(FORECAST_HORIZON, 1); }
     /** Half-life in events of the forecast gate's recent errors; 0 = no gate (a trained LSTM always serves). */
     public double forecastGateHalfLife() { return v.number(FORECAST_GATE_HALF_LIFE, 0, false, Double.MAX_VALUE); }
+    /** Whether a key with a detected season has the seasonal-naive forecast as a third source of its gate. */
+    public boolean forecastSeasonal() { return v.bool(FORECAST_SEASONAL); }
+    /** Whether a key gets simple exponential smoothing, fitted to its history, as a source of its gate. */
+    public boolean forecastSmoothing() { return v.bool(FORECAST_SMOOTHING); }
     public double anomalyThreshold() {
         double t = v.number(ANOMALY_THRESHOLD, 0, true, 1);
         if (t >= 1) {
@@ -425,6 +435,7 @@ public final class CarouselConfig {
     public int retrainThreads() { return v.intAtLeast(RETRAIN_THREADS, 1); }
     public boolean retrainDrift() { return v.bool(RETRAIN_DRIFT); }
     public boolean trainingExcludeAnomalies() { return v.bool(TRAINING_EXCLUDE_ANOMALIES); }
+    public TrainingLoss trainingLoss() { return v.choice(TRAINING_LOSS, TrainingLoss.class); }
 
     // ---- HTTP ----
 

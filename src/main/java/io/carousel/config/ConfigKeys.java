@@ -54,6 +54,8 @@ public final class ConfigKeys {
     // forecasting and scoring
     public static final String FORECAST_HORIZON = "forecast.horizon";
     public static final String FORECAST_GATE_HALF_LIFE = "forecast.gate.half-life";
+    public static final String FORECAST_SEASONAL = "forecast.seasonal";
+    public static final String FORECAST_SMOOTHING = "forecast.smoothing";
     public static final String ANOMALY_THRESHOLD = "anomaly.threshold";
     public static final String ANOMALY_WARMUP_EVENTS = "anomaly.warmup-events";
     public static final String ANOMALY_SHORT_HALF_LIFE = "anomaly.short-half-life";
@@ -77,6 +79,7 @@ public final class ConfigKeys {
     public static final String RETRAIN_THREADS = "retrain.threads";
     public static final String RETRAIN_DRIFT = "retrain.drift";
     public static final String TRAINING_EXCLUDE_ANOMALIES = "training.exclude-anomalies";
+    public static final String TRAINING_LOSS = "training.loss";
 
     // the HTTP surface
     public static final String HTTP_PORT = "http.port";
@@ -122,6 +125,8 @@ public final class ConfigKeys {
         d.put(MODEL_GROUP_PATTERN, "");
         d.put(FORECAST_HORIZON, "1");
         d.put(FORECAST_GATE_HALF_LIFE, "200");
+        d.put(FORECAST_SEASONAL, "true");
+        d.put(FORECAST_SMOOTHING, "true");
         d.put(ANOMALY_THRESHOLD, "0.9999");
         d.put(ANOMALY_WARMUP_EVENTS, "300");
         d.put(ANOMALY_SHORT_HALF_LIFE, "3.5");
@@ -143,6 +148,7 @@ public final class ConfigKeys {
         d.put(RETRAIN_THREADS, "1");
         d.put(RETRAIN_DRIFT, "true");
         d.put(TRAINING_EXCLUDE_ANOMALIES, "true");
+        d.put(TRAINING_LOSS, "huber");
         d.put(HTTP_PORT, "8080");
         d.put(HTTP_HOST, "127.0.0.1");
         d.put(HTTP_TOKEN, "");

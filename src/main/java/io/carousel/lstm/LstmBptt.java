@@ -7,8 +7,9 @@ import java.util.Arrays;
  *
  * <p>Shapes (all flat, row-major): inputs {@code x} [B][T][D], targets {@code y} [B][T][O], head
  * outputs [B][T][O], initial and final states [L][B][H] (PyTorch's batch-first input and (h, c)
- * layout). The loss is the mean squared error over batch, steps and outputs (PyTorch's MSELoss), or,
- * with {@code lastStepOnly}, over the batch and outputs of the final step only.
+ * layout). The loss is the mean squared error over batch, steps and outputs (PyTorch's MSELoss), or
+ * the mean Huber loss ({@link Loss#HUBER}, PyTorch's HuberLoss), or, with {@code lastStepOnly},
+ * the same over the batch and outputs of the final step only.
  *
  * <p>Internally everything is time-major ([T][B][...]) so that one step of the whole batch is
  * contiguous. The instance owns its caches, sized for the largest batch and length seen so far;
@@ -25,6 +26,7 @@ import java.util.Arrays;
 public final class LstmBptt {
 
     private final LstmModel model;
+    private final Loss loss;
     private final LstmShape shape;
     private final int hidden;
     private final int gh;
@@ -54,7 +56,12 @@ public final class LstmBptt {
     private final double[] dv;        // [max D_in, H] scratch: dL/dh_{t-1} or dL/dinput of one step
 
     public LstmBptt(LstmModel model) {
+        this(model, Loss.MSE);
+    }
+
+    public LstmBptt(LstmModel model, Loss loss) {
         this.model = model;
+        this.loss = loss;
         this.shape = model.shape();
         this.hidden = shape.hiddenSize();
         this.gh = LstmModel.GATES * hidden;
@@ -244,8 +251,8 @@ public final class LstmBptt {
             for (int b = 0; b < batch; b++) {
                 for (int k = 0; k < o; k++) {
                     double diff = yhat[(t * batch + b) * o + k] - y[(b * steps + t) * o + k];
-                    sum += diff * diff;
-                    dy[(t * batch + b) * o + k] = 2.0 * diff / n;
+                    sum += loss.value(diff);
+                    dy[(t * batch + b) * o + k] = loss.derivative(diff) / n;
                 }
             }
         }

@@ -13,11 +13,16 @@ public final class SeriesTrainer {
     /**
      * How to train; {@code clip <= 0} means no clipping. {@code stride} is the distance between
      * window starts: {@code seqLen} (the reference mode) cuts non-overlapping windows; a smaller
-     * stride gives overlapping ones, so a short history still yields many windows.
+     * stride gives overlapping ones, so a short history still yields many windows. {@code loss}
+     * is what the optimizer minimises (MSE unless said).
      */
-    public record Settings(int seqLen, int batch, int epochs, double clip, int stride) {
+    public record Settings(int seqLen, int batch, int epochs, double clip, int stride, Loss loss) {
         public Settings(int seqLen, int batch, int epochs, double clip) {
             this(seqLen, batch, epochs, clip, seqLen);
+        }
+
+        public Settings(int seqLen, int batch, int epochs, double clip, int stride) {
+            this(seqLen, batch, epochs, clip, stride, Loss.MSE);
         }
 
         public Settings {
@@ -53,7 +58,7 @@ public final class SeriesTrainer {
         this.model = model;
         this.optimizer = optimizer;
         this.settings = settings;
-        this.bptt = new LstmBptt(model);
+        this.bptt = new LstmBptt(model, settings.loss());
         this.grad = new double[model.parameterCount()];
     }
 

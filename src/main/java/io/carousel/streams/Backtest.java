@@ -39,7 +39,8 @@ public final class Backtest implements AutoCloseable {
     /**
      * What one event produced: its enriched record's {@code carousel} fields, or why it was dead-lettered.
      * {@code warm} is false during the key's warm-up, when nothing is flagged; {@code source} says
-     * what made {@code nextForecast} ({@code lstm} or {@code persistence}; null when rejected).
+     * what made {@code nextForecast} ({@code lstm}, {@code persistence}, {@code seasonal} or
+     * {@code smoothed}; null when rejected).
      */
     public record Result(String rejection, double forecast, double score, boolean anomaly, double nextForecast,
                          double lower, double upper, long modelVersion, boolean warm, String source) {

@@ -59,6 +59,9 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
     private OutputWriter writer;
     private Served initial;
     private final Outcome outcome = new Outcome();
+    /** The seasonal value for a key's next event, and the seasonal roll-out's window (scratch). */
+    private double[] seasonal;
+    private double[] seasonWindow;
     private final Map<String, Served> cache = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Served> eldest) {
@@ -106,6 +109,8 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         this.forecaster = new KeyForecaster(settings, models.model(), models.version());
         this.initial = forecaster.served();
         this.writer = new OutputWriter(settings);
+        this.seasonal = new double[settings.outputs()];
+        this.seasonWindow = new double[settings.horizon() * settings.outputs()];
         if (grouped) {
             this.groupStore = context.getStateStore(CarouselTopology.GROUP_MODEL_STORE);
         }
@@ -145,10 +150,19 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         }
         forecaster.use(served);
         long seq = k.count;
-        forecaster.process(k, e.timestamp(), e.features(), outcome);
         // the record's key is the series key's UTF-8 bytes (the parse step keyed it so)
         byte[] keyBytes = record.key();
+        // with a season, the value one season before the next event (event seq + 1) is in the history
+        boolean seasonalAtHand = k.season > 0 && settings.seasonal()
+                && history.targets(keyBytes, seq + 1 - k.season, seasonal, settings.outputs());
+        forecaster.process(k, e.timestamp(), e.features(), seasonalAtHand ? seasonal : null, outcome);
         history.append(keyBytes, seq, e.timestamp(), outcome.anomaly, e.features(), outcome.forecast(0), outcome.expectedHalfWidth);
+        if (outcome.source == KeyState.SEASONAL && settings.horizon() > 1) {
+            // the seasonal roll-out: the same phase in the last season, events seq + 1 - L on (this one included)
+            int rows = Math.min(settings.horizon(), k.season);
+            int found = history.targets(keyBytes, seq + 1 - k.season, rows, seasonWindow, settings.outputs());
+            KeyForecaster.seasonalRollOut(k.season, settings.outputs(), seasonWindow, found, outcome.horizon, settings.horizon());
+        }
         k.group = e.group();
         if (outcome.anomaly) {
             k.anomalies++;

@@ -69,6 +69,60 @@ public final class History {
         }
     }
 
+    private static final java.lang.invoke.VarHandle DOUBLE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(double[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
+    /**
+     * The first {@code o} features of the key's event number {@code seq} into {@code into} (one
+     * point read, for the seasonal forecast); false, {@code into} untouched, when the key has no
+     * such event stored (never had it, or it fell out of the count cap).
+     */
+    boolean targets(byte[] k, long seq, double[] into, int o) {
+        if (seq < 0) {
+            return false;
+        }
+        byte[] v = store.get(storeKey(k, seq));
+        if (v == null) {
+            return false;
+        }
+        readTargets(v, into, 0, o);
+        return true;
+    }
+
+    /**
+     * The first {@code o} features of the key's events {@code from .. from + rows - 1} into
+     * {@code into} ([rows][o], one range read): the number of consecutive events found from
+     * {@code from} on.
+     */
+    int targets(byte[] k, long from, int rows, double[] into, int o) {
+        if (from < 0 || rows <= 0) {
+            return 0;
+        }
+        int found = 0;
+        try (KeyValueIterator<Bytes, byte[]> it = store.range(storeKey(k, from), storeKey(k, from + rows - 1))) {
+            while (it.hasNext()) {
+                KeyValue<Bytes, byte[]> kv = it.next();
+                byte[] key = kv.key.get();
+                if ((long) LONG.get(key, key.length - 8) != from + found) {
+                    break;
+                }
+                readTargets(kv.value, into, found * o, o);
+                found++;
+            }
+        }
+        return found;
+    }
+
+    private static final java.lang.invoke.VarHandle LONG =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
+    private static void readTargets(byte[] v, double[] into, int at, int o) {
+        int p = 8 + 1 + ((v[8] & BAND) != 0 ? 16 : 0);
+        for (int j = 0; j < o; j++) {
+            into[at + j] = (double) DOUBLE.get(v, p + 8 * j);
+        }
+    }
+
     /**
      * The key's events within the retention of {@code newest} (the key's last timestamp), oldest
      * first; older ones found on the way are deleted.

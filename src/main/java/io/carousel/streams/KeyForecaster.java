@@ -33,6 +33,16 @@ import java.time.ZonedDateTime;
  * one, with a hysteresis of {@link #GATE_MARGIN} so that two near-equal sources do not alternate.
  * Absolute rather than squared errors, so a single spike cannot flip it. The LSTM steps and
  * forecasts either way, so its state and its score stay current while persistence serves.
+ *
+ * <p>With {@code forecast.seasonal} a key whose history repeats itself (see {@link Seasonality})
+ * has a season, in events, detected at each re-warm; the gate then also tracks the seasonal-naive
+ * forecast (the value one season before the event, which the caller reads from the key's history
+ * and passes in) and serves the best of the three, with the same margin. Like persistence it is a
+ * candidate only once the key is trained: until then persistence serves.
+ *
+ * <p>With {@code forecast.smoothing} a key whose history is noise around a wandering level (see
+ * {@link Smoothing}) also has simple exponential smoothing as a source: its weight is fitted at
+ * each re-warm, its level updated at every event, with no store reads.
  * One instance per stream thread: it owns scratch buffers and is not thread-safe.
  */
 public final class KeyForecaster {
@@ -116,10 +126,26 @@ public final class KeyForecaster {
         return new KeyState(f, o, state.length, ScoreState.initial(o));
     }
 
+    /** Processes one event of a key with no seasonal value at hand (see the five-argument form). */
+    public void process(KeyState k, long timestamp, double[] x, Outcome r) {
+        process(k, timestamp, x, null, r);
+    }
+
     /**
      * Processes one event of a key: updates {@code k} in place and fills {@code r}.
+     *
+     * @param seasonalNext [O] while the key has a season ({@code k.season > 0}): the targets of the
+     *                     key's event one season before the next one, i.e. of event number
+     *                     {@code k.count + 1 - k.season} (from the history); null or NaN when
+     *                     that event is not at hand. Read, not kept.
      */
-    public void process(KeyState k, long timestamp, double[] x, Outcome r) {
+    public void process(KeyState k, long timestamp, double[] x, double[] seasonalNext, Outcome r) {
+        if (!s.seasonal() || gateAlpha == 0) {
+            k.season = 0; // switched off since the key's season was detected
+        }
+        if (!s.smoothing() || gateAlpha == 0) {
+            k.smoothing = 0;
+        }
         r.clear(o, s.horizon());
         r.timestamp = timestamp;
         boolean hadForecast = k.count > 0 && !Double.isNaN(k.forecast[0]);
@@ -150,8 +176,10 @@ public final class KeyForecaster {
         for (int j = 0; j < o; j++) {
             modelErrors[j] = hadModelForecast ? x[j] - k.modelForecast[j] : 0.0;
         }
+        boolean hadSeasonal = k.season > 0 && !Double.isNaN(k.seasonalForecast[0]);
+        boolean hadSmoothed = k.smoothing > 0 && !Double.isNaN(k.level[0]);
         if (hadModelForecast) {
-            updateGate(k, x);
+            updateGate(k, x, hadSeasonal, hadSmoothed);
         }
         r.drift = hadModelForecast && updateDrift(k, modelErrors);
         long gap = k.count == 0 ? 0 : timestamp - k.lastTimestamp;
@@ -169,22 +197,25 @@ public final class KeyForecaster {
         for (int i = 0; i < state.length; i++) {
             k.hc[i] = (float) state[i];
         }
-        boolean fromModel = trained && (gateAlpha == 0 || k.gateModel);
+        boolean seasonal = k.season > 0 && seasonalNext != null && !Double.isNaN(seasonalNext[0]);
+        byte source = servingSource(k, trained, seasonal);
         for (int j = 0; j < o; j++) {
             k.modelForecast[j] = trained ? fromOutput(s, k, j, out[j], x[j]) : Double.NaN;
-            k.forecast[j] = fromModel ? k.modelForecast[j] : x[j];
+            k.seasonalForecast[j] = seasonal ? seasonalNext[j] : Double.NaN;
+            k.level[j] = k.smoothing > 0 ? smooth(k.level[j], x[j], k.smoothing) : Double.NaN;
+            k.forecast[j] = pick(k, source, j, x[j]);
             r.nextForecast[j] = k.forecast[j];
             double w = scorer.intervalHalfWidth(k.score, j);
             r.lower[j] = k.forecast[j] - w;
             r.upper[j] = k.forecast[j] + w;
         }
-        k.forecastFromModel = fromModel;
+        k.forecastSource = source;
         System.arraycopy(x, 0, k.last, 0, f);
         k.count++;
         k.eventsSinceTrain++;
         k.lastTimestamp = timestamp;
         k.modelVersion = modelVersion;
-        r.fromModel = fromModel;
+        r.source = source;
         r.modelVersion = modelVersion;
         r.count = k.count;
         long step = Math.round(k.meanInterval);
@@ -195,13 +226,69 @@ public final class KeyForecaster {
     }
 
     /**
+     * The source that serves the next forecast: persistence until the key is trained, the LSTM
+     * without a gate, else the gate's choice; a seasonal choice whose value is not at hand for this
+     * event (its history record is gone) gives way to the better of the other two for the event.
+     */
+    private byte servingSource(KeyState k, boolean trained, boolean seasonalAtHand) {
+        if (!trained) {
+            return KeyState.PERSISTENCE;
+        }
+        if (gateAlpha == 0) {
+            return KeyState.LSTM;
+        }
+        if ((k.gateSource == KeyState.SEASONAL && !seasonalAtHand) || (k.gateSource == KeyState.SMOOTHED && !(k.smoothing > 0))) {
+            return k.gatePersistErr < k.gateModelErr ? KeyState.PERSISTENCE : KeyState.LSTM;
+        }
+        return k.gateSource;
+    }
+
+    /** Target j's forecast from {@code source}, the key's forecasts of every source made ({@code last}: persistence's). */
+    private static double pick(KeyState k, byte source, int j, double last) {
+        return switch (source) {
+            case KeyState.LSTM -> k.modelForecast[j];
+            case KeyState.SEASONAL -> k.seasonalForecast[j];
+            case KeyState.SMOOTHED -> k.level[j];
+            default -> last;
+        };
+    }
+
+    /** The smoothed level after the value {@code x} (the level starts at the first value). */
+    private static double smooth(double level, double x, double a) {
+        return Double.isNaN(level) ? x : level + a * (x - level);
+    }
+
+    /**
      * Steps 2..horizon of the forecasts topic (persistence repeats the last value), on copies of the
      * input and state: the event's own input stays as it was (it is the group's training sample).
+     * While the seasonal forecast serves, every step repeats it here; the caller, which has the
+     * history, replaces them with {@link #seasonalRollOut}.
      */
     private void rollOut(KeyState k, long timestamp, Outcome r) {
         System.arraycopy(state, 0, rollState, 0, state.length);
         System.arraycopy(input, 0, rollInput, 0, input.length);
-        rollOut(s, k, stepper, k.forecastFromModel, timestamp, rollInput, rollState, out, r.horizon, r.horizonTime, s.horizon());
+        rollOut(s, k, stepper, k.forecastSource == KeyState.LSTM, timestamp, rollInput, rollState, out, r.horizon,
+                r.horizonTime, s.horizon());
+    }
+
+    /**
+     * The seasonal-naive roll-out of a key whose season L serves, after its event number T: step h
+     * (1-based) forecasts event T + h with the value of event {@code T + h - L * ceil(h / L)}, the
+     * same phase in the last season seen, i.e. {@code window} row {@code (h - 1) mod L}.
+     *
+     * @param window [rows][O] the targets of events T + 1 - L, T + 2 - L, ... (oldest first)
+     * @param rows   rows of {@code window} at hand; at least {@code min(steps, L)} are needed
+     * @param values [steps * O] written, unless there are too few rows (then false)
+     * @return whether {@code values} was written
+     */
+    static boolean seasonalRollOut(int season, int o, double[] window, int rows, double[] values, int steps) {
+        if (season <= 0 || rows < Math.min(steps, season)) {
+            return false;
+        }
+        for (int h = 0; h < steps; h++) {
+            System.arraycopy(window, (h % season) * o, values, h * o, o);
+        }
+        return true;
     }
 
     /**
@@ -271,21 +358,27 @@ public final class KeyForecaster {
 
     /**
      * The gate: updates the key's recent mean absolute standardised errors of the LSTM's forecast
-     * ({@code k.modelForecast}) and of persistence ({@code k.last}) for the event {@code x}, and
-     * switches the source when the other one has been better by more than {@link #GATE_MARGIN}.
+     * ({@code k.modelForecast}), of persistence ({@code k.last}) and, when the key had them for this
+     * event, of the seasonal forecast ({@code k.seasonalForecast}) and of the smoothed one
+     * ({@code k.level}) for the event {@code x}, and switches the source when another one has been
+     * better by more than {@link #GATE_MARGIN}.
      */
-    private void updateGate(KeyState k, double[] x) {
+    private void updateGate(KeyState k, double[] x, boolean seasonal, boolean smoothed) {
         if (gateAlpha == 0) {
             return;
         }
         double em = 0;
         double ep = 0;
+        double es = 0;
+        double el = 0;
         for (int j = 0; j < o; j++) {
             double sc = scale(k, j);
             em += Math.abs(x[j] - k.modelForecast[j]) / sc;
             ep += Math.abs(x[j] - k.last[j]) / sc;
+            es += seasonal ? Math.abs(x[j] - k.seasonalForecast[j]) / sc : 0;
+            el += smoothed ? Math.abs(x[j] - k.level[j]) / sc : 0;
         }
-        gateStep(k, em / o, ep / o, gateAlpha);
+        gateStep(k, em / o, ep / o, seasonal ? es / o : Double.NaN, smoothed ? el / o : Double.NaN, gateAlpha);
     }
 
     /**
@@ -296,25 +389,69 @@ public final class KeyForecaster {
      * LSTM until there is that much evidence.
      */
     static void gateStep(KeyState k, double modelErr, double persistErr, double alpha) {
+        gateStep(k, modelErr, persistErr, Double.NaN, Double.NaN, alpha);
+    }
+
+    /**
+     * The same with the seasonal and the smoothed forecasts' errors ({@code seasonalErr},
+     * {@code smoothedErr}; NaN when the key had no such forecast for the event, which leaves that
+     * average as it was). The seasonal source is a candidate while the key has a season and its
+     * average exists, the smoothed one while the key has a smoothing weight and its average exists;
+     * the gate serves the source with the lowest average once it is more than {@link #GATE_MARGIN}
+     * below the serving one's (with two candidates, exactly the rule before the others). A source
+     * that is no longer a candidate (the key lost its season or its weight) gives way to the
+     * better of the LSTM and persistence.
+     */
+    static void gateStep(KeyState k, double modelErr, double persistErr, double seasonalErr, double smoothedErr,
+                         double alpha) {
         if (!Double.isFinite(modelErr) || !Double.isFinite(persistErr)) {
             return;
         }
         if (Double.isNaN(k.gateModelErr) || Double.isNaN(k.gatePersistErr)) {
             k.gateModelErr = 0;
             k.gatePersistErr = 0;
+            k.gateSeasonalErr = Double.NaN;
+            k.gateSmoothedErr = Double.NaN;
             k.gateEvents = 0;
         }
         k.gateEvents++;
         double w = Math.max(alpha, 1.0 / k.gateEvents);
         k.gateModelErr += w * (modelErr - k.gateModelErr);
         k.gatePersistErr += w * (persistErr - k.gatePersistErr);
+        if (Double.isFinite(seasonalErr)) {
+            k.gateSeasonalErr = Double.isNaN(k.gateSeasonalErr) ? seasonalErr
+                    : k.gateSeasonalErr + w * (seasonalErr - k.gateSeasonalErr);
+        }
+        if (Double.isFinite(smoothedErr)) {
+            k.gateSmoothedErr = Double.isNaN(k.gateSmoothedErr) ? smoothedErr
+                    : k.gateSmoothedErr + w * (smoothedErr - k.gateSmoothedErr);
+        }
+        boolean seasonal = k.season > 0 && Double.isFinite(k.gateSeasonalErr);
+        boolean smoothed = k.smoothing > 0 && Double.isFinite(k.gateSmoothedErr);
+        if ((k.gateSource == KeyState.SEASONAL && !seasonal) || (k.gateSource == KeyState.SMOOTHED && !smoothed)) {
+            k.gateSource = k.gatePersistErr < k.gateModelErr ? KeyState.PERSISTENCE : KeyState.LSTM;
+        }
         if (k.gateEvents < 1 / alpha) {
             return;
         }
-        if (k.gateModel && k.gatePersistErr < (1 - GATE_MARGIN) * k.gateModelErr) {
-            k.gateModel = false;
-        } else if (!k.gateModel && k.gateModelErr < (1 - GATE_MARGIN) * k.gatePersistErr) {
-            k.gateModel = true;
+        byte best = k.gatePersistErr < k.gateModelErr ? KeyState.PERSISTENCE : KeyState.LSTM;
+        double bestErr = Math.min(k.gateModelErr, k.gatePersistErr);
+        if (seasonal && k.gateSeasonalErr < bestErr) {
+            best = KeyState.SEASONAL;
+            bestErr = k.gateSeasonalErr;
+        }
+        if (smoothed && k.gateSmoothedErr < bestErr) {
+            best = KeyState.SMOOTHED;
+            bestErr = k.gateSmoothedErr;
+        }
+        double serving = switch (k.gateSource) {
+            case KeyState.LSTM -> k.gateModelErr;
+            case KeyState.SEASONAL -> k.gateSeasonalErr;
+            case KeyState.SMOOTHED -> k.gateSmoothedErr;
+            default -> k.gatePersistErr;
+        };
+        if (best != k.gateSource && bestErr < (1 - GATE_MARGIN) * serving) {
+            k.gateSource = best;
         }
     }
 
@@ -376,7 +513,9 @@ public final class KeyForecaster {
     /**
      * Re-warms a key's state under new weights by replaying its history through them from zero
      * state, so h and c always match the weights that use them; the last step's output becomes the
-     * next forecast.
+     * next forecast. With {@code forecast.seasonal} and {@code forecast.smoothing} (and a gate) the
+     * key's season and smoothing weight are fitted anew to the same history, and the gate's record
+     * over it includes the seasonal and the smoothed forecasts.
      */
     void rewarm(KeyState k, java.util.List<History.Event> events, Served m, double trainMse) {
         java.util.Arrays.fill(state, 0.0);
@@ -384,20 +523,53 @@ public final class KeyForecaster {
         // newest, weighs most); before that, it trusts the validation that accepted them
         k.gateModelErr = Double.NaN;
         k.gatePersistErr = Double.NaN;
-        k.gateModel = m.trained();
+        k.gateSeasonalErr = Double.NaN;
+        k.gateSmoothedErr = Double.NaN;
+        k.gateSource = m.trained() ? KeyState.LSTM : KeyState.PERSISTENCE;
+        // the season's values: the newest run of consecutive events (the history has no gaps, but a
+        // season must count events, so this does not assume it)
+        int from = events.size() - 1;
+        while (from > 0 && events.get(from - 1).seq() == events.get(from).seq() - 1) {
+            from--;
+        }
+        from = Math.max(from, 0);
+        boolean candidates = gateAlpha > 0 && m.trained();
+        double[] values = candidates ? targets(events, from) : null;
+        double[] sc = new double[o];
+        for (int j = 0; j < o; j++) {
+            sc[j] = scale(k, j);
+        }
+        int n = events.size() - from;
+        k.season = s.seasonal() && candidates ? Seasonality.detect(values, n, o, sc) : 0;
+        k.smoothing = s.smoothing() && candidates ? Smoothing.fit(values, n, o, sc) : 0;
+        java.util.Arrays.fill(k.level, Double.NaN);
+        // with a season, the gate's record starts where every source has a forecast
+        int gateFrom = k.season > 0 ? from + k.season : 1;
         long prevTs = -1;
         double[] prev = null;
-        for (History.Event e : events) {
+        for (int i = 0; i < events.size(); i++) {
+            History.Event e = events.get(i);
             double[] x = e.features();
-            if (prev != null && m.trained() && gateAlpha > 0) {
+            if (prev != null && m.trained() && gateAlpha > 0 && i >= gateFrom) {
                 double em = 0;
                 double ep = 0;
+                double es = 0;
+                double el = 0;
+                double[] back = k.season > 0 ? events.get(i - k.season).features() : null;
+                boolean smoothed = k.smoothing > 0 && !Double.isNaN(k.level[0]);
                 for (int j = 0; j < o; j++) {
-                    double sc = scale(k, j);
-                    em += Math.abs(x[j] - fromOutput(s, k, j, out[j], prev[j])) / sc;
-                    ep += Math.abs(x[j] - prev[j]) / sc;
+                    double scj = sc[j];
+                    em += Math.abs(x[j] - fromOutput(s, k, j, out[j], prev[j])) / scj;
+                    ep += Math.abs(x[j] - prev[j]) / scj;
+                    es += back != null ? Math.abs(x[j] - back[j]) / scj : 0;
+                    el += smoothed ? Math.abs(x[j] - k.level[j]) / scj : 0;
                 }
-                gateStep(k, em / o, ep / o, gateAlpha);
+                gateStep(k, em / o, ep / o, back != null ? es / o : Double.NaN, smoothed ? el / o : Double.NaN, gateAlpha);
+            }
+            if (k.smoothing > 0 && i >= from) {
+                for (int j = 0; j < o; j++) {
+                    k.level[j] = smooth(k.level[j], x[j], k.smoothing);
+                }
             }
             buildInput(k, x, prev, prevTs < 0 ? 0 : e.timestamp() - prevTs, e.timestamp());
             m.stepper().step(input, 0, state, 0, out, 0);
@@ -407,18 +579,24 @@ public final class KeyForecaster {
         for (int i = 0; i < state.length; i++) {
             k.hc[i] = (float) state[i];
         }
+        // the value one season before the next event
+        int back = events.size() - k.season;
+        boolean seasonal = k.season > 0 && back >= from;
+        for (int j = 0; j < o; j++) {
+            k.seasonalForecast[j] = seasonal ? events.get(back).features()[j] : Double.NaN;
+        }
         if (!events.isEmpty() && m.trained()) {
-            boolean fromModel = gateAlpha == 0 || k.gateModel;
+            byte source = servingSource(k, true, seasonal);
             for (int j = 0; j < o; j++) {
                 k.modelForecast[j] = fromOutput(s, k, j, out[j], k.last[j]);
-                k.forecast[j] = fromModel ? k.modelForecast[j] : k.last[j];
+                k.forecast[j] = pick(k, source, j, k.last[j]);
             }
-            k.forecastFromModel = fromModel;
+            k.forecastSource = source;
         } else if (!m.trained() && k.count > 0) {
             // back to an untrained model (a rollback): persistence again
             System.arraycopy(k.last, 0, k.forecast, 0, o);
             java.util.Arrays.fill(k.modelForecast, Double.NaN);
-            k.forecastFromModel = false;
+            k.forecastSource = KeyState.PERSISTENCE;
         }
         k.modelVersion = m.version();
         k.trainMse = trainMse;
@@ -426,6 +604,16 @@ public final class KeyForecaster {
         k.driftMin = 0;
         k.eventsSinceTrain = 0;
         k.lastAttemptRejected = false;
+    }
+
+    /** The targets of the events [from, size), [n][O]: where the season and the smoothing weight are fitted. */
+    private double[] targets(java.util.List<History.Event> events, int from) {
+        int n = events.size() - from;
+        double[] v = new double[Math.max(n, 0) * o];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(events.get(from + i).features(), 0, v, i * o, o);
+        }
+        return v;
     }
 
     private void updateNormalisation(KeyState k, double[] x) {

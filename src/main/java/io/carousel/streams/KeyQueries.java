@@ -55,7 +55,7 @@ public final class KeyQueries {
         return new KeyView(key, perKeyModels() ? key : k.group, k.last.clone(), k.lastTimestamp, f, f - w, f + w,
                 step > 0 ? k.lastTimestamp + step : -1, k.lastScore, k.anomalous(), k.anomalies, k.lastAnomalyAt,
                 scorer.threshold(k.score), k.falsePositives, k.missedAnomalies, k.count, k.modelVersion,
-                k.forecastFromModel ? "lstm" : "persistence", scorer.isWarm(k.score), k.lastControlOffset);
+                KeyState.sourceName(k.forecastSource), scorer.isWarm(k.score), k.lastControlOffset);
     }
 
     /** The offset of the last control record the key's task applied to it (-1: none). */
@@ -92,6 +92,13 @@ public final class KeyQueries {
     public Rollout rollout(String key, byte[] state, byte[] modelRecord,
                            java.util.function.Supplier<List<History.Event>> history, int steps) {
         KeyState k = KeyState.deserialise(state);
+        List<List<History.Event>> read = new ArrayList<>(1); // the history, read at most once
+        java.util.function.Supplier<List<History.Event>> events = () -> {
+            if (read.isEmpty()) {
+                read.add(history.get());
+            }
+            return read.get(0);
+        };
         Served served;
         if (modelRecord == null) {
             served = Served.of(models.model(), models.version(), settings);
@@ -100,10 +107,11 @@ public final class KeyQueries {
             served = Served.of(m, ModelRecords.version(m), settings);
             if (served.version() != k.modelVersion) {
                 new KeyForecaster(settings, models.model(), models.version())
-                        .rewarm(k, history.get(), served, ModelRecords.valLoss(m));
+                        .rewarm(k, events.get(), served, ModelRecords.valLoss(m));
             }
         }
-        boolean trained = k.forecastFromModel && served.trained();
+        byte source = served.trained() ? k.forecastSource : KeyState.PERSISTENCE;
+        boolean trained = source == KeyState.LSTM;
         int o = settings.outputs();
         int f = settings.featureCount();
         double[] input = new double[settings.modelInputs()];
@@ -116,13 +124,38 @@ public final class KeyQueries {
         double[] values = new double[steps * o];
         long[] times = new long[steps];
         KeyForecaster.rollOut(settings, k, served.stepper(), trained, k.lastTimestamp, input, hc, out, values, times, steps);
+        if (source == KeyState.SEASONAL && steps > 1) {
+            seasonalSteps(k, events.get(), values, steps);
+        }
         double w = scorer.intervalHalfWidth(k.score, 0);
         List<Step> out1 = new ArrayList<>();
         for (int h = 0; h < steps; h++) {
             double half = w * Math.sqrt(h + 1);
             out1.add(new Step(h + 1, times[h], values[h * o], values[h * o] - half, values[h * o] + half));
         }
-        return new Rollout(key, k.lastTimestamp, k.modelVersion, trained ? "lstm" : "persistence", out1);
+        return new Rollout(key, k.lastTimestamp, k.modelVersion, KeyState.sourceName(source), out1);
+    }
+
+    /**
+     * The seasonal roll-out's values from the key's history (as the forecasts topic has them); left
+     * as they are (every step the stored forecast) when the events it needs are gone.
+     */
+    private void seasonalSteps(KeyState k, List<History.Event> events, double[] values, int steps) {
+        int o = settings.outputs();
+        int rows = Math.min(steps, k.season);
+        long first = k.count - k.season; // event T + 1 - L, T = k.count - 1 the key's last
+        double[] window = new double[rows * o];
+        int found = 0;
+        for (History.Event e : events) {
+            long i = e.seq() - first;
+            if (i >= 0 && i < rows) {
+                System.arraycopy(e.features(), 0, window, (int) i * o, o);
+                found++;
+            }
+        }
+        if (found == rows) {
+            KeyForecaster.seasonalRollOut(k.season, o, window, rows, values, steps);
+        }
     }
 
     /** The facts of a stored model record (ModelRecords' metadata keys). */

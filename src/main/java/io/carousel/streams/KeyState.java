@@ -22,8 +22,15 @@ public final class KeyState {
      * end (the LSTM's own forecast, the recent errors of it and of persistence, the serving source,
      * and the targets' mean square change, the scale of model.target=change);
      * a format 2 record reads with the gate trusting the LSTM until it has evidence, as a new key does.
+     * 4 added the seasonal-naive source at the end (the key's season in events, the seasonal forecast
+     * for the next event, the seasonal forecast's recent error), and the smoothed source (simple
+     * exponential smoothing, fitted at each re-warm: its weight, 0 = none, the smoothed level of every
+     * target, which is its forecast for the next event, and its recent error); the source bytes now
+     * name one of four sources (bits 2 and 3 of the gate byte: seasonal, smoothed). A format 1 to 3
+     * record reads with neither until the key's next re-warm.
      */
-    static final byte FORMAT = 3;
+    static final byte FORMAT = 4;
+    static final byte FORMAT_3 = 3;
     static final byte FORMAT_2 = 2;
     static final byte FORMAT_1 = 1;
     /** Bytes format 2 adds to format 1, for a key without a group. */
@@ -31,6 +38,26 @@ public final class KeyState {
     /** Bytes format 3 adds to format 2, per forecast target and in all. */
     static int format3Extra(int outputs) {
         return 2 * 8 * outputs + 3 * 8 + 1;
+    }
+    /** Bytes format 4 adds to format 3. */
+    static int format4Extra(int outputs) {
+        return 4 + 8 * outputs + 8 + 8 + 8 * outputs + 8;
+    }
+
+    /** What made a forecast (the stored codes: format 1 to 3 wrote 0 and 1 for the first two). */
+    static final byte PERSISTENCE = 0;
+    static final byte LSTM = 1;
+    static final byte SEASONAL = 2;
+    static final byte SMOOTHED = 3;
+
+    /** The name of a source code, as the outputs' {@code source} field shows it. */
+    static String sourceName(byte source) {
+        return switch (source) {
+            case LSTM -> "lstm";
+            case SEASONAL -> "seasonal";
+            case SMOOTHED -> "smoothed";
+            default -> "persistence";
+        };
     }
     /** A key is "anomalous" while one of its last this many events was flagged. */
     public static final long ANOMALOUS_EVENTS = 100;
@@ -44,7 +71,7 @@ public final class KeyState {
     final double[] mean;     // [F] running mean, for normalisation
     final double[] var;      // [F] running variance, for normalisation
     final double[] forecast; // [O] raw forecast made for the next event; NaN until one exists
-    boolean forecastFromModel;
+    byte forecastSource;     // what made forecast: PERSISTENCE, LSTM, SEASONAL or SMOOTHED
     final float[] hc;        // [2 * layers * H]: h of every layer, then c of every layer
     ScoreState score;        // the anomaly scorer's state
     double lastScore;
@@ -64,9 +91,15 @@ public final class KeyState {
     double gateModelErr = Double.NaN;   // recent mean |standardised error| of the LSTM's forecasts; NaN = no evidence yet
     double gatePersistErr = Double.NaN; // the same for persistence over the same events
     long gateEvents;         // events behind those two averages
-    boolean gateModel = true; // the gate serves the LSTM (else persistence) while the key is trained; a new key trusts it
+    byte gateSource = LSTM;  // the source the gate serves while the key is trained; a new key trusts its LSTM
     boolean lastAttemptRejected; // the key's last training was rejected (format 3, bit 1 of the gate byte)
     final double[] changeMs; // [O] running mean square of the targets' changes (format 3); 0 = none yet
+    int season;              // the key's season in events, detected at its last re-warm (format 4); 0 = none
+    final double[] seasonalForecast; // [O] the value one season before the next event; NaN while none
+    double gateSeasonalErr = Double.NaN; // recent mean |standardised error| of the seasonal forecasts; NaN = none
+    double smoothing;        // the key's exponential smoothing weight, fitted at its last re-warm (format 4); 0 = none
+    final double[] level;    // [O] the smoothed level after the last event: the smoothed forecast for the next
+    double gateSmoothedErr = Double.NaN; // recent mean |standardised error| of the smoothed forecasts; NaN = none
 
     KeyState(int features, int outputs, int stateSize, ScoreState score) {
         last = new double[features];
@@ -77,6 +110,10 @@ public final class KeyState {
         modelForecast = new double[outputs];
         Arrays.fill(modelForecast, Double.NaN);
         changeMs = new double[outputs];
+        seasonalForecast = new double[outputs];
+        Arrays.fill(seasonalForecast, Double.NaN);
+        level = new double[outputs];
+        Arrays.fill(level, Double.NaN);
         hc = new float[stateSize];
         this.score = score;
     }
@@ -146,7 +183,8 @@ public final class KeyState {
 
     private int serialisedSize(int groupLength) {
         return 1 + 8 + 8 + 8 + 8 + 2 + 2 + 4 + 8 * (3 * last.length + forecast.length) + 1 + 4 * hc.length
-                + score.byteSize() + 8 + 5 * 8 + FORMAT_2_EXTRA + groupLength + format3Extra(forecast.length);
+                + score.byteSize() + 8 + 5 * 8 + FORMAT_2_EXTRA + groupLength + format3Extra(forecast.length)
+                + format4Extra(forecast.length);
     }
 
     public byte[] serialise() {
@@ -158,7 +196,7 @@ public final class KeyState {
         putAll(b, mean);
         putAll(b, var);
         putAll(b, forecast);
-        b.put((byte) (forecastFromModel ? 1 : 0));
+        b.put(forecastSource);
         for (float v : hc) {
             b.putFloat(v);
         }
@@ -170,8 +208,15 @@ public final class KeyState {
         b.putShort((short) g.length).put(g);
         putAll(b, modelForecast);
         b.putDouble(gateModelErr).putDouble(gatePersistErr).putLong(gateEvents)
-                .put((byte) ((gateModel ? 1 : 0) | (lastAttemptRejected ? 2 : 0)));
+                .put((byte) ((gateSource == LSTM ? 1 : 0) | (lastAttemptRejected ? 2 : 0) | (gateSource == SEASONAL ? 4 : 0)
+                        | (gateSource == SMOOTHED ? 8 : 0)));
         putAll(b, changeMs);
+        b.putInt(season);
+        putAll(b, seasonalForecast);
+        b.putDouble(gateSeasonalErr);
+        b.putDouble(smoothing);
+        putAll(b, level);
+        b.putDouble(gateSmoothedErr);
         return b.array();
     }
 
@@ -190,7 +235,7 @@ public final class KeyState {
     public static KeyState deserialise(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         byte format = b.get();
-        if (format != FORMAT && format != FORMAT_2 && format != FORMAT_1) {
+        if (format < FORMAT_1 || format > FORMAT) {
             throw new IllegalArgumentException("key state format " + format + " is not supported (this build reads "
                     + FORMAT_1 + " to " + FORMAT + ")");
         }
@@ -210,7 +255,10 @@ public final class KeyState {
         getAll(b, k.mean);
         getAll(b, k.var);
         getAll(b, k.forecast);
-        k.forecastFromModel = b.get() != 0;
+        k.forecastSource = b.get();
+        if (k.forecastSource < PERSISTENCE || k.forecastSource > (format >= 4 ? SMOOTHED : LSTM)) {
+            throw new IllegalArgumentException("key state has an unknown forecast source " + k.forecastSource);
+        }
         for (int i = 0; i < s; i++) {
             k.hc[i] = b.getFloat();
         }
@@ -238,16 +286,24 @@ public final class KeyState {
             k.gatePersistErr = b.getDouble();
             k.gateEvents = b.getLong();
             byte flags = b.get();
-            k.gateModel = (flags & 1) != 0;
+            k.gateSource = (flags & 8) != 0 ? SMOOTHED : (flags & 4) != 0 ? SEASONAL : (flags & 1) != 0 ? LSTM : PERSISTENCE;
             k.lastAttemptRejected = (flags & 2) != 0;
             getAll(b, k.changeMs);
         } else {
             // before the gate the LSTM served whenever trained: it goes on serving until the
-            // gate has evidence against it (gateModel stays true, as for a new key), and the
+            // gate has evidence against it (gateSource stays LSTM, as for a new key), and the
             // stored forecast was the model's if it served
-            if (k.forecastFromModel) {
+            if (k.forecastSource == LSTM) {
                 System.arraycopy(k.forecast, 0, k.modelForecast, 0, o);
             }
+        }
+        if (format >= 4) {
+            k.season = b.getInt();
+            getAll(b, k.seasonalForecast);
+            k.gateSeasonalErr = b.getDouble();
+            k.smoothing = b.getDouble();
+            getAll(b, k.level);
+            k.gateSmoothedErr = b.getDouble();
         }
         if (b.hasRemaining()) {
             throw new IllegalArgumentException("key state has " + b.remaining() + " trailing bytes");

@@ -22,7 +22,8 @@ public final class Outcome {
     double score;
     boolean anomaly;
     boolean warm;
-    boolean fromModel;
+    /** What made {@code nextForecast}: {@link KeyState#PERSISTENCE}, {@link KeyState#LSTM} or {@link KeyState#SEASONAL}. */
+    byte source;
     boolean drift;
     long modelVersion;
     long count;

@@ -25,8 +25,14 @@ final class OutputWriter {
     private static final byte[] TRUE = encoded("true");
     private static final byte[] FALSE = encoded("false");
     private static final byte[] NULL = encoded("null");
-    private static final byte[] LSTM = encoded("\"lstm\"");
-    private static final byte[] PERSISTENCE = encoded("\"persistence\"");
+    /** Each forecast source's name as a JSON string, by its code ({@link KeyState#sourceName}). */
+    private static final byte[][] SOURCES = new byte[KeyState.SMOOTHED + 1][];
+
+    static {
+        for (byte code = 0; code < SOURCES.length; code++) {
+            SOURCES[code] = encoded("\"" + KeyState.sourceName(code) + "\"");
+        }
+    }
 
     private final StreamSettings s;
     /** Each feature's name as a JSON string, encoded once. */
@@ -176,7 +182,7 @@ final class OutputWriter {
 
     private void source(Outcome r) {
         field("source");
-        bytes(r.fromModel ? LSTM : PERSISTENCE);
+        bytes(SOURCES[r.source]);
     }
 
     private void start() {

@@ -59,7 +59,7 @@ final class Retrainer {
         int holdout = holdoutRows(rows, s.seqLen());
         int trainRows = rows - holdout;
         SeriesTrainer.Settings ts = new SeriesTrainer.Settings(Math.min(s.seqLen(), trainRows - 1), s.batch(), s.epochs(),
-                s.clip(), Math.max(1, Math.min(s.seqLen(), trainRows - 1) / 8));
+                s.clip(), Math.max(1, Math.min(s.seqLen(), trainRows - 1) / 8), s.loss());
         int[] trainEnds = java.util.Arrays.stream(job.ends()).map(e -> Math.min(e, trainRows)).distinct().toArray();
         double trainLoss = new SeriesTrainer(m, Optimizer.adam(m.parameterCount(), s.lr()), ts)
                 .train(job.series(), trainEnds, 0, null);

@@ -16,7 +16,7 @@ public record StreamSettings(
         int outputs, int hidden, int layers, long seed, Path modelInit, boolean timeDelta, boolean calendar,
         int horizon, ScoringConfig scoring, RetrainSettings retrain, Scope scope, String groupField,
         java.util.regex.Pattern groupPattern, String modelsTopic, String controlTopic, boolean baseline,
-        double gateHalfLife, boolean changeTarget) {
+        double gateHalfLife, boolean changeTarget, boolean seasonal, boolean smoothing) {
 
     /** Which keys share a model: each its own, groups of keys, or all keys. */
     public enum Scope { KEY, GROUP, GLOBAL }
@@ -41,7 +41,8 @@ public record StreamSettings(
                 c.modelFeaturesTimeDelta(), c.modelFeaturesCalendar(), c.forecastHorizon(), c.scoringConfig(),
                 RetrainSettings.from(c, false), Scope.valueOf(c.modelScope().name()),
                 c.modelGroupField().orElse(null), c.modelGroupPattern().orElse(null), c.topicModels(), c.topicControl(), false,
-                c.forecastGateHalfLife(), c.modelTarget() == CarouselConfig.ModelTarget.CHANGE);
+                c.forecastGateHalfLife(), c.modelTarget() == CarouselConfig.ModelTarget.CHANGE,
+                c.forecastSeasonal(), c.forecastSmoothing());
     }
 
     /**
@@ -55,8 +56,8 @@ public record StreamSettings(
                 layers, seed, modelInit, timeDelta, calendar, horizon, scoring,
                 new RetrainSettings(r.everyEvents(), r.intervalMs(), r.wallClock(), r.scratch(), r.epochs(), r.seqLen(),
                         r.batch(), r.lr(), r.clip(), r.maxRegression(), r.threads(), r.drift(), r.excludeAnomalies(),
-                        r.historyMaxEvents(), r.historyRetentionMs(), true),
-                scope, groupField, groupPattern, modelsTopic, controlTopic, baseline, gateHalfLife, changeTarget);
+                        r.historyMaxEvents(), r.historyRetentionMs(), true, r.loss()),
+                scope, groupField, groupPattern, modelsTopic, controlTopic, baseline, gateHalfLife, changeTarget, seasonal, smoothing);
     }
 
     /**
@@ -68,7 +69,7 @@ public record StreamSettings(
         return new StreamSettings(eventsTopic, enrichedTopic, forecastsTopic, anomaliesTopic, deadLetterTopic, keyField,
                 timestampField, timestampFormat, features, maxBytes, maxKeyBytes, outOfOrderToDeadLetter, outputs, hidden,
                 layers, seed, modelInit, timeDelta, calendar, horizon, scoring, retrain, scope, groupField, groupPattern,
-                modelsTopic, controlTopic, true, gateHalfLife, changeTarget);
+                modelsTopic, controlTopic, true, gateHalfLife, changeTarget, seasonal, smoothing);
     }
 
     /** The anomaly threshold (anomaly.threshold). */

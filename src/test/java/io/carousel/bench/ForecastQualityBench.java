@@ -23,11 +23,12 @@ import java.util.stream.Stream;
  * Forecast quality with online retraining, per sample series: the production topology under
  * TopologyTestDriver ({@link Backtest}: training synchronous where the schedule says) over each CSV
  * of ../shared/data/nab-sample with the default configuration; one-step MAE of what was served
- * (persistence until the first accepted model, the LSTM after), MASE against persistence over the
- * same rows, and the same LSTM trained offline on the whole series (an upper bound: it has seen
- * the future) for comparison. Rows before the first accepted model are excluded from every figure.
- * {@code lstm%} is the share of the scored rows whose forecast the LSTM made (the forecast gate
- * gave the rest to persistence).
+ * (persistence until the first accepted model, then the gate's choice), MASE against persistence
+ * over the same rows, and the same LSTM trained offline on the whole series (an upper bound: it
+ * has seen the future; with the configured training.loss) for comparison. Rows before the first
+ * accepted model are excluded from every figure. {@code lstm%} is the share of the scored rows
+ * whose forecast the LSTM made, {@code seas%} the seasonal forecast's, {@code smth%} the smoothed
+ * forecast's (the forecast gate gave the rest to persistence).
  *
  * <pre>java -cp target/test-classes:target/classes:$(cat target/cp.txt) io.carousel.bench.ForecastQualityBench [dir] [--set k=v]...</pre>
  */
@@ -46,8 +47,8 @@ public final class ForecastQualityBench {
         try (Stream<Path> s = Files.walk(dir)) {
             files = s.filter(p -> p.toString().endsWith(".csv")).sorted().toList();
         }
-        System.out.printf(Locale.ROOT, "%-42s %6s %7s %9s %9s %7s %9s %7s %6s%n", "series", "rows", "scored", "MAE", "persist",
-                "MASE", "offline", "MASE*", "lstm%");
+        System.out.printf(Locale.ROOT, "%-42s %6s %7s %9s %9s %7s %9s %7s %6s %6s %6s%n", "series", "rows", "scored", "MAE",
+                "persist", "MASE", "offline", "MASE*", "lstm%", "seas%", "smth%");
         for (Path f : files) {
             row(f, overrides);
         }
@@ -68,6 +69,8 @@ public final class ForecastQualityBench {
         double[] served = new double[n];
         long[] version = new long[n];
         boolean[] fromLstm = new boolean[n + 1]; // fromLstm[i]: the forecast for row i was the LSTM's
+        boolean[] fromSeasonal = new boolean[n + 1];
+        boolean[] fromSmoothed = new boolean[n + 1];
         try (Backtest bt = new Backtest(config)) {
             byte[] key = file.getFileName().toString().getBytes(StandardCharsets.UTF_8);
             for (int i = 0; i < n; i++) {
@@ -76,6 +79,8 @@ public final class ForecastQualityBench {
                 served[i] = r.forecast();
                 version[i] = r.modelVersion();
                 fromLstm[i + 1] = "lstm".equals(r.source());
+                fromSeasonal[i + 1] = "seasonal".equals(r.source());
+                fromSmoothed[i + 1] = "smoothed".equals(r.source());
             }
         }
         int first = 0;
@@ -85,8 +90,12 @@ public final class ForecastQualityBench {
         double mae = 0;
         double persist = 0;
         int lstm = 0;
+        int seasonal = 0;
+        int smoothed = 0;
         for (int i = first; i < n; i++) {
             lstm += fromLstm[i] ? 1 : 0;
+            seasonal += fromSeasonal[i] ? 1 : 0;
+            smoothed += fromSmoothed[i] ? 1 : 0;
             mae += Math.abs(v[i] - served[i]);
             persist += Math.abs(v[i] - v[i - 1]);
         }
@@ -94,10 +103,11 @@ public final class ForecastQualityBench {
         mae /= Math.max(1, scored);
         persist /= Math.max(1, scored);
         double offline = offlineMae(v, first, s);
-        System.out.printf(Locale.ROOT, "%-42s %6d %7d %9.4g %9.4g %7.3f %9.4g %7.3f %6.1f%n",
+        System.out.printf(Locale.ROOT, "%-42s %6d %7d %9.4g %9.4g %7.3f %9.4g %7.3f %6.1f %6.1f %6.1f%n",
                 file.getParent().getFileName() + "/" + file.getFileName(), n, scored, mae, persist,
                 scored > 0 ? mae / persist : Double.NaN, offline, scored > 0 ? offline / persist : Double.NaN,
-                scored > 0 ? 100.0 * lstm / scored : Double.NaN);
+                scored > 0 ? 100.0 * lstm / scored : Double.NaN, scored > 0 ? 100.0 * seasonal / scored : Double.NaN,
+                scored > 0 ? 100.0 * smoothed / scored : Double.NaN);
     }
 
     /** The same shape trained on the whole series (standardised with its own mean and sd), scored on rows [from, n). */
@@ -121,7 +131,8 @@ public final class ForecastQualityBench {
             z[i] = (v[i] - mean) / sd;
         }
         LstmModel m = LstmModel.init(new LstmShape(1, s.hidden(), s.layers(), 1), s.seed());
-        new SeriesTrainer(m, Optimizer.adam(m.parameterCount(), 0.005), new SeriesTrainer.Settings(64, 32, 20, 1.0, 8))
+        new SeriesTrainer(m, Optimizer.adam(m.parameterCount(), 0.005), new SeriesTrainer.Settings(64, 32, 20, 1.0, 8,
+                s.retrain().loss()))
                 .train(z, n, 0, null);
         LstmStepper step = new LstmStepper(m);
         double[] state = new double[m.shape().stateSize()];

@@ -11,7 +11,7 @@ class SizingCommandTest {
     void shouldPrintTheBytesPerKeyAndTheTotalForNKeys() {
         CliRun r = CliRun.of("sizing", "--keys", "1000", "--key-bytes", "10", "--set", "history.max-events=100");
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.out().contains("key state    600 bytes per key"), r.out());
+        assertTrue(r.out().contains("key state    644 bytes per key"), r.out());
         assertTrue(r.out().contains("history      55 bytes per event x 100 events = 5,500 bytes per key"), r.out());
         assertTrue(r.out().contains("1,000 keys "), r.out());
     }

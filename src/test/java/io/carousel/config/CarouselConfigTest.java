@@ -165,6 +165,8 @@ class CarouselConfigTest {
                 Arguments.of(MODEL_SCOPE, "fleet", "expected one of key, group, global"),
                 Arguments.of(MODEL_TARGET, "delta", "expected one of level, change"),
                 Arguments.of(FORECAST_GATE_HALF_LIFE, "-1", "expected a number >= 0"),
+                Arguments.of(FORECAST_SEASONAL, "on", "expected true or false"),
+                Arguments.of(FORECAST_SMOOTHING, "1", "expected true or false"),
                 Arguments.of(MODEL_GROUP_PATTERN, "(", "expected a regular expression"),
                 Arguments.of(ANOMALY_THRESHOLD, "1.5", "expected a number > 0 and <= 1, got '1.5'"),
                 Arguments.of(ANOMALY_THRESHOLD, "NaN", "expected a number > 0 and <= 1"),
@@ -191,6 +193,7 @@ class CarouselConfigTest {
                 Arguments.of(RETRAIN_THREADS, "0", "expected an integer >= 1"),
                 Arguments.of(RETRAIN_DRIFT, "maybe", "expected true or false"),
                 Arguments.of(TRAINING_EXCLUDE_ANOMALIES, "", "expected true or false"),
+                Arguments.of(TRAINING_LOSS, "mae", "expected one of mse, huber"),
                 Arguments.of(HTTP_PORT, "http", "expected an integer between 0 and 65535"),
                 Arguments.of(HTTP_HOST, "", "expected a value"),
                 Arguments.of(HTTP_INSECURE, "maybe", "expected true or false"));

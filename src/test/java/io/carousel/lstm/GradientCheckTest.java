@@ -1,5 +1,6 @@
 package io.carousel.lstm;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
@@ -47,6 +48,46 @@ class GradientCheckTest {
                         () -> bptt.forwardBackward(x, y, b, t, lastStepOnly, h0, c0, scratch, null, null))));
             }
             assertTrue(worst < TOL, (pair[0] == h0 ? "h0" : "c0") + ": relative error " + worst);
+        }
+    }
+
+    /**
+     * The Huber loss: targets spread wider than the outputs, so that errors fall on both sides of the
+     * bend at 1 (checked), and both branches of the loss reach every gradient.
+     */
+    @ParameterizedTest(name = "huber layers={0}")
+    @CsvSource({"1", "2"})
+    void shouldMatchCentralDifferencesWithTheHuberLoss(int layers) {
+        LstmShape shape = new LstmShape(3, 4, layers, 2);
+        LstmModel model = LstmModel.init(shape, 21 + layers);
+        int b = 3;
+        int t = 5;
+        SplittableRandom r = new SplittableRandom(15);
+        double[] x = gaussian(r, b * t * 3);
+        double[] y = scaled(gaussian(r, b * t * 2), 1.5);
+        LstmBptt bptt = new LstmBptt(model, Loss.HUBER);
+        double[] out = new double[y.length];
+        bptt.forward(x, b, t, null, null, out, null, null);
+        int beyond = 0;
+        double expected = 0;
+        for (int i = 0; i < y.length; i++) {
+            double d = Math.abs(out[i] - y[i]);
+            beyond += d > Loss.HUBER_DELTA ? 1 : 0;
+            expected += d <= 1 ? 0.5 * d * d : d - 0.5;
+        }
+        assertTrue(beyond >= 5 && beyond <= y.length - 5, beyond + " of " + y.length + " errors beyond the bend");
+        double[] grad = new double[model.parameterCount()];
+        double loss = bptt.forwardBackward(x, y, b, t, false, null, null, grad, null, null);
+        assertEquals(expected / y.length, loss, 1e-12, "the mean Huber loss of the outputs");
+        double[] scratch = new double[grad.length];
+        double[] p = model.params();
+        for (ParamLayout.Tensor tensor : model.layout().tensors()) {
+            double worst = 0;
+            for (int i = tensor.offset(); i < tensor.offset() + tensor.size(); i++) {
+                worst = Math.max(worst, relError(grad[i], numeric(p, i,
+                        () -> bptt.forwardBackward(x, y, b, t, false, null, null, scratch, null, null))));
+            }
+            assertTrue(worst < TOL, tensor.name() + ": relative error " + worst);
         }
     }
 

@@ -16,8 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Carousel against PyTorch 1.13 on fixtures from src/test/python/make_fixtures.py: forward outputs
- * and final states, the loss, every parameter gradient and the initial-state gradients, and weights
- * after 50 optimizer steps of Adam and SGD with clipping.
+ * and final states, the loss (MSE, and Huber for fwd_bwd_huber), every parameter gradient and the
+ * initial-state gradients, and weights after 50 optimizer steps of Adam and SGD with clipping.
  */
 class PyTorchParityTest {
 
@@ -25,7 +25,7 @@ class PyTorchParityTest {
     private static final double F64_TOL = 1e-9;
 
     @ParameterizedTest
-    @ValueSource(strings = {"fwd_bwd_l1", "fwd_bwd_l2", "fwd_bwd_l1_h32"})
+    @ValueSource(strings = {"fwd_bwd_l1", "fwd_bwd_l2", "fwd_bwd_l1_h32", "fwd_bwd_huber"})
     void shouldMatchPyTorchForwardAndGradients(String name) {
         Safetensors.Contents c = Fixtures.load(name);
         LstmModel model = Fixtures.initModel(name, c);
@@ -36,7 +36,9 @@ class PyTorchParityTest {
         double[] out = new double[b * t * s.outputSize()];
         double[] hn = new double[stateLen];
         double[] cn = new double[stateLen];
-        LstmBptt bptt = new LstmBptt(model);
+        boolean huber = "huber".equals(c.metadata().get("loss"));
+        assertEquals(name.endsWith("huber"), huber, "the fixture says its loss");
+        LstmBptt bptt = new LstmBptt(model, huber ? Loss.HUBER : Loss.MSE);
         bptt.forward(values(c, "x"), b, t, values(c, "h0"), values(c, "c0"), out, hn, cn);
         assertTrue(maxRelError(out, values(c, "out"), 1e-3) < F64_TOL, "out");
         assertTrue(maxRelError(hn, values(c, "hn"), 1e-3) < F64_TOL, "hn");

@@ -90,7 +90,7 @@ class ForecastGateTest {
         // the LSTM kept stepping while persistence served: its state and own forecast are the ungated run's
         org.junit.jupiter.api.Assertions.assertArrayEquals(off.state().hc, gated.state().hc);
         assertEquals(off.state().forecast()[0], gated.state().modelForecast[0], 0.0);
-        assertTrue(!gated.state().gateModel && gated.state().gatePersistErr < gated.state().gateModelErr);
+        assertTrue(gated.state().gateSource == KeyState.PERSISTENCE && gated.state().gatePersistErr < gated.state().gateModelErr);
     }
 
     @Test
@@ -106,7 +106,7 @@ class ForecastGateTest {
             assertEquals("lstm", c.get(i).get("source").asText(), "event " + i);
             assertEquals(1, c.get(i).get("modelVersion").asLong());
         }
-        assertTrue(run.state().gateModel);
+        assertEquals(KeyState.LSTM, run.state().gateSource);
         assertTrue(run.state().gateModelErr < run.state().gatePersistErr);
         double persistence = 0;
         for (int i = 800; i < 900; i++) {
@@ -120,23 +120,23 @@ class ForecastGateTest {
     void shouldDecideOnlyOnceItsAveragesSpanTheirWindowAndThenWithHysteresis() {
         double alpha = KeyForecaster.gateAlpha(10); // a window of 1 / alpha = 14.9 events
         KeyState k = new KeyState(1, 1, 2, io.carousel.scoring.ScoreState.initial(1));
-        assertTrue(k.gateModel, "a new key trusts its trained model");
+        assertEquals(KeyState.LSTM, k.gateSource, "a new key trusts its trained model");
         for (int i = 1; i <= 14; i++) {
             KeyForecaster.gateStep(k, 1.0, 0.1, alpha); // persistence ten times better
-            assertTrue(k.gateModel, "no decision after " + i + " events");
+            assertEquals(KeyState.LSTM, k.gateSource, "no decision after " + i + " events");
         }
         assertEquals(1.0, k.gateModelErr, 1e-12, "a plain mean so far");
         KeyForecaster.gateStep(k, 1.0, 0.1, alpha);
-        assertTrue(!k.gateModel, "persistence after 15 events");
+        assertEquals(KeyState.PERSISTENCE, k.gateSource, "persistence after 15 events");
         // the LSTM becomes slightly better: within the 5 % margin nothing changes
         for (int i = 0; i < 200; i++) {
             KeyForecaster.gateStep(k, 0.97, 1.0, alpha);
         }
-        assertTrue(!k.gateModel, "3 % better is inside the hysteresis");
+        assertEquals(KeyState.PERSISTENCE, k.gateSource, "3 % better is inside the hysteresis");
         for (int i = 0; i < 200; i++) {
             KeyForecaster.gateStep(k, 0.9, 1.0, alpha);
         }
-        assertTrue(k.gateModel, "10 % better takes over");
+        assertEquals(KeyState.LSTM, k.gateSource, "10 % better takes over");
     }
 
     @Test

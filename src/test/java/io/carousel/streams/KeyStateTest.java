@@ -20,7 +20,7 @@ class KeyStateTest {
         k.mean[1] = 1e300;
         k.var[0] = Double.MIN_VALUE;
         k.forecast[1] = 3.5;
-        k.forecastFromModel = true;
+        k.forecastSource = KeyState.LSTM;
         k.hc[100] = -0.75f;
         k.lastScore = 0.999;
         k.eventsSinceTrain = 17;
@@ -54,8 +54,11 @@ class KeyStateTest {
         // one feature, one output, 1 layer of 32: h and c as floats dominate
         int bytes = new KeyState(1, 1, 2 * 32, ScoreState.initial(1)).serialisedSize();
         // format 3: the LSTM's own forecast and the mean square change (8 each per target), two
-        // recent errors and the events behind them, the source
-        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40 + 50 + (16 + 24 + 1), bytes);
+        // recent errors and the events behind them, the source; format 4: the season, the seasonal
+        // forecast (8 per target) and its recent error, the smoothing weight, the level (8 per
+        // target) and its recent error
+        assertEquals(1 + 32 + 8 + 32 + 1 + 256 + ScoreState.byteSize(1) + 8 + 40 + 50 + (16 + 24 + 1) + (4 + 8 + 8)
+                + (8 + 8 + 8), bytes);
     }
 
     @Test
@@ -95,7 +98,8 @@ class KeyStateTest {
         k.hc[5] = 0.25f;
         k.driftMin = -2;
         byte[] v2 = k.serialise();
-        byte[] v1 = java.util.Arrays.copyOf(v2, v2.length - KeyState.FORMAT_2_EXTRA - KeyState.format3Extra(1));
+        byte[] v1 = java.util.Arrays.copyOf(v2, v2.length - KeyState.FORMAT_2_EXTRA - KeyState.format3Extra(1)
+                - KeyState.format4Extra(1));
         v1[0] = KeyState.FORMAT_1;
         KeyState back = KeyState.deserialise(v1);
         assertEquals(3, back.modelVersion());
@@ -120,18 +124,18 @@ class KeyStateTest {
         k.gateModelErr = 0.3;
         k.gatePersistErr = 0.7;
         k.gateEvents = 321;
-        k.gateModel = true;
+        k.gateSource = KeyState.LSTM;
         k.lastAttemptRejected = true;
         k.changeMs[1] = 0.125;
         byte[] bytes = k.serialise();
-        assertEquals(3, bytes[0]);
+        assertEquals(KeyState.FORMAT, bytes[0]);
         assertEquals(k.serialisedSize(), bytes.length);
         KeyState back = KeyState.deserialise(bytes);
         assertArrayEquals(new double[] {2.5, -1.25}, back.modelForecast);
         assertEquals(0.3, back.gateModelErr);
         assertEquals(0.7, back.gatePersistErr);
         assertEquals(321, back.gateEvents);
-        assertEquals(true, back.gateModel);
+        assertEquals(KeyState.LSTM, back.gateSource);
         assertEquals(true, back.lastAttemptRejected, "both flags of the gate byte survive");
         assertArrayEquals(new double[] {0, 0.125}, back.changeMs);
         assertArrayEquals(bytes, back.serialise());
@@ -145,14 +149,14 @@ class KeyStateTest {
             k.modelVersion = 2;
             k.count = 900;
             k.forecast[0] = 4.5;
-            k.forecastFromModel = fromModel;
-            k.gateModel = false; // not written by format 2
+            k.forecastSource = fromModel ? KeyState.LSTM : KeyState.PERSISTENCE;
+            k.gateSource = KeyState.PERSISTENCE; // not written by format 2
             k.group = "g";
             byte[] v3 = k.serialise();
-            byte[] v2 = java.util.Arrays.copyOf(v3, v3.length - KeyState.format3Extra(1));
+            byte[] v2 = java.util.Arrays.copyOf(v3, v3.length - KeyState.format3Extra(1) - KeyState.format4Extra(1));
             v2[0] = KeyState.FORMAT_2;
             KeyState back = KeyState.deserialise(v2);
-            assertEquals(true, back.gateModel);
+            assertEquals(KeyState.LSTM, back.gateSource);
             assertEquals(fromModel ? 4.5 : Double.NaN, back.modelForecast[0]);
             assertEquals(Double.NaN, back.gateModelErr);
             assertEquals(Double.NaN, back.gatePersistErr);
@@ -160,5 +164,91 @@ class KeyStateTest {
             assertEquals(4.5, back.forecast()[0]);
             assertEquals(KeyState.FORMAT, back.serialise()[0]);
         }
+    }
+    @Test
+    void shouldRoundTripTheSeasonalFieldsOfFormat4() {
+        KeyState k = new KeyState(1, 2, 64, ScoreState.initial(2));
+        k.season = 288;
+        k.seasonalForecast[0] = 7.5;
+        k.seasonalForecast[1] = -0.5;
+        k.gateSeasonalErr = 0.01;
+        k.gateModelErr = 0.3;
+        k.gatePersistErr = 0.7;
+        k.gateSource = KeyState.SEASONAL;
+        k.forecastSource = KeyState.SEASONAL;
+        k.lastAttemptRejected = true;
+        byte[] bytes = k.serialise();
+        assertEquals(4, bytes[0]);
+        assertEquals(k.serialisedSize(), bytes.length);
+        KeyState back = KeyState.deserialise(bytes);
+        assertEquals(288, back.season);
+        assertArrayEquals(new double[] {7.5, -0.5}, back.seasonalForecast);
+        assertEquals(0.01, back.gateSeasonalErr);
+        assertEquals(KeyState.SEASONAL, back.gateSource);
+        assertEquals(KeyState.SEASONAL, back.forecastSource);
+        assertEquals(true, back.lastAttemptRejected, "the gate byte's flags survive beside the seasonal bit");
+        assertArrayEquals(bytes, back.serialise());
+        for (byte source : new byte[] {KeyState.LSTM, KeyState.PERSISTENCE, KeyState.SMOOTHED}) {
+            k.gateSource = source;
+            k.forecastSource = source;
+            KeyState again = KeyState.deserialise(k.serialise());
+            assertEquals(source, again.gateSource);
+            assertEquals(source, again.forecastSource);
+            assertEquals(true, again.lastAttemptRejected);
+        }
+        k.smoothing = 0.26;
+        k.level[1] = -3.5;
+        k.gateSmoothedErr = 0.4;
+        KeyState back2 = KeyState.deserialise(k.serialise());
+        assertEquals(0.26, back2.smoothing);
+        assertArrayEquals(new double[] {Double.NaN, -3.5}, back2.level);
+        assertEquals(0.4, back2.gateSmoothedErr);
+    }
+
+    /** Format 3, as the previous build wrote it: every format 3 field as it was, and no season yet. */
+    @Test
+    void shouldReadFormat3WithNoSeason() {
+        for (byte source : new byte[] {KeyState.LSTM, KeyState.PERSISTENCE}) {
+            KeyState k = new KeyState(1, 1, 64, ScoreState.initial(1));
+            k.count = 900;
+            k.forecast[0] = 4.5;
+            k.forecastSource = source;
+            k.modelForecast[0] = 4.25;
+            k.gateModelErr = 0.3;
+            k.gatePersistErr = 0.7;
+            k.gateEvents = 321;
+            k.gateSource = source;
+            k.lastAttemptRejected = true;
+            k.changeMs[0] = 0.125;
+            byte[] v4 = k.serialise();
+            byte[] v3 = java.util.Arrays.copyOf(v4, v4.length - KeyState.format4Extra(1));
+            v3[0] = KeyState.FORMAT_3;
+            KeyState back = KeyState.deserialise(v3);
+            assertEquals(source, back.forecastSource);
+            assertEquals(source, back.gateSource);
+            assertEquals(true, back.lastAttemptRejected);
+            assertEquals(4.25, back.modelForecast[0]);
+            assertEquals(0.3, back.gateModelErr);
+            assertEquals(0.7, back.gatePersistErr);
+            assertEquals(321, back.gateEvents);
+            assertEquals(0.125, back.changeMs[0]);
+            assertEquals(0, back.season);
+            assertEquals(Double.NaN, back.seasonalForecast[0]);
+            assertEquals(Double.NaN, back.gateSeasonalErr);
+            assertEquals(0.0, back.smoothing);
+            assertEquals(Double.NaN, back.level[0]);
+            assertEquals(Double.NaN, back.gateSmoothedErr);
+            assertArrayEquals(v4, back.serialise(), "written back in format 4");
+        }
+    }
+
+    @Test
+    void shouldRejectAnUnknownSource() {
+        KeyState k = new KeyState(1, 1, 64, ScoreState.initial(1));
+        k.forecastSource = KeyState.SEASONAL;
+        byte[] v4 = k.serialise();
+        byte[] v3 = java.util.Arrays.copyOf(v4, v4.length - KeyState.format4Extra(1));
+        v3[0] = KeyState.FORMAT_3;
+        assertThrows(IllegalArgumentException.class, () -> KeyState.deserialise(v3), "format 3 had no seasonal source");
     }
 }

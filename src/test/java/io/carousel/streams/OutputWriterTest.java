@@ -64,7 +64,8 @@ class OutputWriterTest {
             assertNumber(o.lower[0], c.get("lower"));
             assertNumber(o.upper[0], c.get("upper"));
             assertEquals(o.modelVersion, c.get("modelVersion").longValue());
-            assertEquals(o.fromModel ? "lstm" : "persistence", c.get("source").textValue());
+            assertEquals(KeyState.sourceName(o.source), c.get("source").textValue());
+            assertEquals(KeyState.sourceName(o.source), JSON.readTree(forecast).get("source").textValue());
             assertEquals(o.warm, c.get("warm").booleanValue());
             assertEquals(o.count, c.get("count").longValue());
             assertEquals(outputs > 1, c.has("targets"));
@@ -151,7 +152,7 @@ class OutputWriterTest {
         o.score = r.nextDouble();
         o.anomaly = o.score > 0.9;
         o.warm = r.nextBoolean();
-        o.fromModel = r.nextBoolean();
+        o.source = (byte) r.nextInt(KeyState.SMOOTHED + 1);
         o.modelVersion = i / 50;
         o.count = i + 1;
         return o;

@@ -85,9 +85,10 @@ class TopologyTest {
                 moved |= v != 0f;
             }
             assertTrue(moved, "the LSTM stepped even while forecasting by persistence");
-            // h and c as floats (256 bytes) are most of it; see KeyStateTest for the layout
+            // h and c as floats (256 bytes) are most of it; see KeyStateTest for the layout (format 4's
+            // seasonal and smoothed sources added 44 bytes to the 590 of format 3)
             assertEquals(a.serialisedSize(), store.get("a").length);
-            assertTrue(store.get("a").length < 600, "compact: " + store.get("a").length);
+            assertTrue(store.get("a").length < 640, "compact: " + store.get("a").length);
         }
     }
 
