@@ -37,7 +37,7 @@ import java.time.ZonedDateTime;
  * <p>With {@code forecast.seasonal} a key whose history repeats itself (see {@link Seasonality})
  * has a season, in events, detected at each re-warm; the gate then also tracks the seasonal-naive
  * forecast (the value one season before the event, which the caller reads from the key's history
- * and passes in) and serves the best of the three, with the same margin. Like persistence it is a
+ * and passes in) and serves the best of its sources, with the same margin. Like persistence it is a
  * candidate only once the key is trained: until then persistence serves.
  *
  * <p>With {@code forecast.smoothing} a key whose history is noise around a wandering level (see
