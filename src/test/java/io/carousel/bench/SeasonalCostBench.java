@@ -72,8 +72,8 @@ public final class SeasonalCostBench {
                 off[r] = y;
             }
         }
-        double mOn = median(on);
-        double mOff = median(off);
+        double mOn = Benches.median(on);
+        double mOff = Benches.median(off);
         System.out.printf(Locale.ROOT, "seasonal cost, %d keys, events %d..%d of each, median of %d rounds (%.0f %% of them served by seasonal)%n",
                 keys, FROM, TO - 1, rounds, 100 * share[0]);
         System.out.printf(Locale.ROOT, "  forecast.seasonal=true   %8.2f us per event (CPU)   %s%n", mOn, Arrays.toString(on));
@@ -83,7 +83,7 @@ public final class SeasonalCostBench {
             diff[r] = on[r] - off[r];
         }
         System.out.printf(Locale.ROOT, "  difference               %8.2f us per event (median of the rounds' differences %s)%n",
-                median(diff), Arrays.toString(diff));
+                Benches.median(diff), Arrays.toString(diff));
     }
 
     /** CPU microseconds per event over the measured window. */
@@ -135,16 +135,8 @@ public final class SeasonalCostBench {
             }
             return nanos / 1e3 / ((long) keys * (TO - FROM));
         } finally {
-            try (var files = Files.walk(state)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
+            Benches.deleteTree(state);
         }
-    }
-
-    private static double median(double[] a) {
-        double[] c = a.clone();
-        Arrays.sort(c);
-        return c[c.length / 2];
     }
 
     private SeasonalCostBench() {}

@@ -140,22 +140,22 @@ public final class ThroughputBench {
         System.out.printf(Locale.ROOT, "end to end on a real broker, 1,000 keys, 4 partitions, exactly_once_v2, H = 32, %,d events,"
                 + " median of %d rounds%n", events, rounds);
         System.out.printf(Locale.ROOT, "%-14s %14s %10s %10s%n", "", "events/s", "p50 ms", "p99 ms");
-        System.out.printf(Locale.ROOT, "%-14s %14.0f %10.1f %10.1f   %s%n", "carousel", median(carousel), latC[0], latC[1],
+        System.out.printf(Locale.ROOT, "%-14s %14.0f %10.1f %10.1f   %s%n", "carousel", Benches.median(carousel), latC[0], latC[1],
                 Arrays.toString(Arrays.stream(carousel).mapToLong(Math::round).toArray()));
-        System.out.printf(Locale.ROOT, "%-14s %14.0f %10.1f %10.1f   %s%n", "passthrough", median(pass), latP[0], latP[1],
+        System.out.printf(Locale.ROOT, "%-14s %14.0f %10.1f %10.1f   %s%n", "passthrough", Benches.median(pass), latP[0], latP[1],
                 Arrays.toString(Arrays.stream(pass).mapToLong(Math::round).toArray()));
         System.out.printf(Locale.ROOT, "ratio carousel/passthrough: %.3f (throughput), latency at %d events/s%n",
-                median(carousel) / median(pass), rate);
+                Benches.median(carousel) / Benches.median(pass), rate);
         // the machine is shared: CPU time is steadier than the wall clock when other work competes
         System.out.printf(Locale.ROOT, "events per CPU-second of the process (broker, Kafka Streams, consumer): carousel %.0f %s,"
-                        + " passthrough %.0f %s, ratio %.3f%n", median(carouselCpu),
-                Arrays.toString(Arrays.stream(carouselCpu).mapToLong(Math::round).toArray()), median(passCpu),
-                Arrays.toString(Arrays.stream(passCpu).mapToLong(Math::round).toArray()), median(carouselCpu) / median(passCpu));
+                        + " passthrough %.0f %s, ratio %.3f%n", Benches.median(carouselCpu),
+                Arrays.toString(Arrays.stream(carouselCpu).mapToLong(Math::round).toArray()), Benches.median(passCpu),
+                Arrays.toString(Arrays.stream(passCpu).mapToLong(Math::round).toArray()), Benches.median(carouselCpu) / Benches.median(passCpu));
         // the Kafka Streams threads alone (stream thread and its producer's sender): the cost per event
         // of the work the two topologies do differently, least disturbed by the broker and the reader
         System.out.printf(Locale.ROOT, "CPU of the Kafka Streams threads per event: carousel %.1f us %s, passthrough %.1f us %s,"
-                        + " ratio passthrough/carousel %.3f%n", median(carouselThread), Arrays.toString(round1(carouselThread)),
-                median(passThread), Arrays.toString(round1(passThread)), median(passThread) / median(carouselThread));
+                        + " ratio passthrough/carousel %.3f%n", Benches.median(carouselThread), Arrays.toString(round1(carouselThread)),
+                Benches.median(passThread), Arrays.toString(round1(passThread)), Benches.median(passThread) / Benches.median(carouselThread));
     }
 
     private void cardinality(int[] keyCounts, int events) throws Exception {
@@ -435,9 +435,4 @@ public final class ThroughputBench {
         }
     }
 
-    private static double median(double[] a) {
-        double[] c = a.clone();
-        Arrays.sort(c);
-        return c[c.length / 2];
-    }
 }

@@ -72,8 +72,8 @@ public final class TopologyThroughputBench {
                 without[r] = b;
             }
         }
-        double ma = median(withLstm);
-        double mb = median(without);
+        double ma = Benches.median(withLstm);
+        double mb = Benches.median(without);
         System.out.printf(Locale.ROOT, "topology throughput, %d keys, %d events per round, H = %d, %d layer(s), median of %d rounds%n",
                 keys, events, lstm.hidden(), lstm.layers(), rounds);
         System.out.printf(Locale.ROOT, "  with the LSTM step   %,10.0f records per CPU-second   %s%n", ma, Arrays.toString(round(withLstm)));
@@ -82,7 +82,7 @@ public final class TopologyThroughputBench {
         for (int r = 0; r < rounds; r++) {
             pairs[r] = withLstm[r] / without[r]; // the two runs of a round are back to back: the machine's load drifts less
         }
-        double ratio = median(pairs);
+        double ratio = Benches.median(pairs);
         System.out.printf(Locale.ROOT, "  ratio %.3f (median of the rounds' ratios %s): the LSTM costs %.1f%% of the throughput%n",
                 ratio, Arrays.toString(Arrays.stream(pairs).map(x -> Math.round(x * 1000) / 1000.0).toArray()), 100 * (1 - ratio));
     }
@@ -126,16 +126,8 @@ public final class TopologyThroughputBench {
             }
             return events / seconds;
         } finally {
-            try (var files = Files.walk(state)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
+            Benches.deleteTree(state);
         }
-    }
-
-    private static double median(double[] a) {
-        double[] c = a.clone();
-        Arrays.sort(c);
-        return c[c.length / 2];
     }
 
     private static long[] round(double[] a) {
