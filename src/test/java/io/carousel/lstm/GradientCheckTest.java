@@ -32,15 +32,7 @@ class GradientCheckTest {
         bptt.forwardBackward(x, y, b, t, lastStepOnly, h0, c0, grad, gh0, gc0);
 
         double[] scratch = new double[grad.length];
-        double[] p = model.params();
-        for (ParamLayout.Tensor tensor : model.layout().tensors()) {
-            double worst = 0;
-            for (int i = tensor.offset(); i < tensor.offset() + tensor.size(); i++) {
-                worst = Math.max(worst, relError(grad[i], numeric(p, i,
-                        () -> bptt.forwardBackward(x, y, b, t, lastStepOnly, h0, c0, scratch, null, null))));
-            }
-            assertTrue(worst < TOL, tensor.name() + ": relative error " + worst);
-        }
+        assertEveryTensor(model, grad, () -> bptt.forwardBackward(x, y, b, t, lastStepOnly, h0, c0, scratch, null, null));
         for (double[][] pair : new double[][][] {{h0, gh0}, {c0, gc0}}) {
             double worst = 0;
             for (int i = 0; i < pair[0].length; i++) {
@@ -80,12 +72,16 @@ class GradientCheckTest {
         double loss = bptt.forwardBackward(x, y, b, t, false, null, null, grad, null, null);
         assertEquals(expected / y.length, loss, 1e-12, "the mean Huber loss of the outputs");
         double[] scratch = new double[grad.length];
+        assertEveryTensor(model, grad, () -> bptt.forwardBackward(x, y, b, t, false, null, null, scratch, null, null));
+    }
+
+    /** Every parameter's analytic gradient against the central difference of {@code loss}. */
+    private static void assertEveryTensor(LstmModel model, double[] grad, java.util.function.DoubleSupplier loss) {
         double[] p = model.params();
         for (ParamLayout.Tensor tensor : model.layout().tensors()) {
             double worst = 0;
             for (int i = tensor.offset(); i < tensor.offset() + tensor.size(); i++) {
-                worst = Math.max(worst, relError(grad[i], numeric(p, i,
-                        () -> bptt.forwardBackward(x, y, b, t, false, null, null, scratch, null, null))));
+                worst = Math.max(worst, relError(grad[i], numeric(p, i, loss)));
             }
             assertTrue(worst < TOL, tensor.name() + ": relative error " + worst);
         }

@@ -51,7 +51,8 @@ class ForecastGateTest {
         return c.get("forecast").asDouble() + c.get("error").asDouble();
     }
 
-    private static int firstFrom(List<JsonNode> c, int from, String source) {
+    /** The first record from index {@code from} on whose source is {@code source}, or -1. */
+    static int firstFrom(List<JsonNode> c, int from, String source) {
         for (int i = from; i < c.size(); i++) {
             if (c.get(i).get("source").asText().equals(source)) {
                 return i;

@@ -53,15 +53,6 @@ class SeasonalGateTest {
         return new Run(enriched, forecasts, KeyState.deserialise(store.get("k")), h);
     }
 
-    private static int firstFrom(List<JsonNode> c, int from, String source) {
-        for (int i = from; i < c.size(); i++) {
-            if (c.get(i).get("source").asText().equals(source)) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
     @Test
     void shouldServeTheSeasonalForecastOfAPeriodicSeriesWhoseErrorGoesToZero() throws Exception {
         int events = 1200;
@@ -72,7 +63,7 @@ class SeasonalGateTest {
             assertEquals(1, c.get(450).get("modelVersion").asLong(), "trained at the 400th event");
             assertEquals(PERIOD, run.state().season, "the season is detected from the key's history");
             // the gate's record over the replayed history already shows the seasonal forecast exact
-            int switched = firstFrom(c, 399, "seasonal");
+            int switched = ForecastGateTest.firstFrom(c, 399, "seasonal");
             assertTrue(switched >= 399 && switched < 450, "seasonal from event " + switched);
             double seasonal = 0;
             double persistence = 0;
@@ -98,7 +89,7 @@ class SeasonalGateTest {
         // switched off: the same run never serves it, and the key has no season
         Run off = run(dir.resolve("off"), SeasonalGateTest::square, events, "forecast.seasonal", "false");
         try (TopologyHarness ignored = off.harness()) {
-            assertEquals(-1, firstFrom(off.enriched(), 0, "seasonal"));
+            assertEquals(-1, ForecastGateTest.firstFrom(off.enriched(), 0, "seasonal"));
             assertEquals(0, off.state().season);
             assertTrue(RetrainingTest.mae(off.enriched(), 450, events) > 0.01, "without it the error stays");
         }
@@ -151,7 +142,7 @@ class SeasonalGateTest {
             try (TopologyHarness ignored = run.harness()) {
                 assertTrue(run.state().modelVersion >= 1, "trained: a re-warm looked for a season, seed " + seed);
                 assertEquals(0, run.state().season, "seed " + seed);
-                assertEquals(-1, firstFrom(run.enriched(), 0, "seasonal"), "seed " + seed);
+                assertEquals(-1, ForecastGateTest.firstFrom(run.enriched(), 0, "seasonal"), "seed " + seed);
                 assertTrue(Double.isNaN(run.state().gateSeasonalErr));
             }
         }
