@@ -41,6 +41,11 @@ final class OutputWriter {
     private int len;
     /** The current object has a field already (the next one needs a comma). */
     private boolean comma;
+    /** The last few doubles written, as raw bits, and their digits (see {@link #number(double)}). */
+    private static final int RECENT = 4;
+    private final long[] recentBits = new long[RECENT];
+    private final byte[][] recentDigits = new byte[RECENT][];
+    private int nextRecent;
 
     OutputWriter(StreamSettings settings) {
         this.s = settings;
@@ -112,8 +117,12 @@ final class OutputWriter {
         int steps = r.horizonTime.length;
         for (int h = 0; h < steps; h++) {
             double value = steps == 1 ? r.nextForecast[0] : r.horizon[h * o];
-            // the interval widens with the horizon as a random walk's would: sqrt(h)
+            // the interval widens with the horizon as a random walk's would: sqrt(h); step 1, the
+            // next forecast, has exactly its own interval, [lower, upper]
             double w = (r.upper[0] - r.lower[0]) / 2 * Math.sqrt(h + 1);
+            boolean next = h == 0 && value == r.nextForecast[0];
+            double lower = next ? r.lower[0] : value - w;
+            double upper = next ? r.upper[0] : value + w;
             element();
             start();
             number("step", h + 1);
@@ -125,8 +134,8 @@ final class OutputWriter {
                 bytes(NULL);
             }
             number("forecast", value);
-            number("lower", value - w);
-            number("upper", value + w);
+            number("lower", lower);
+            number("upper", upper);
             if (o > 1) {
                 field("values");
                 array();
@@ -231,16 +240,59 @@ final class OutputWriter {
     }
 
     private void number(double v) {
-        if (Double.isFinite(v)) {
-            ascii(NumberOutput.toString(v, true));
-        } else {
+        if (!Double.isFinite(v)) {
             bytes(NULL);
+            return;
         }
+        // an event's records repeat some numbers (the next forecast and its interval are in the
+        // enriched record and as the forecast record's first step): the digits of the last few
+        // doubles are kept, since finding the shortest digits is the most expensive part of a record
+        long bits = Double.doubleToRawLongBits(v);
+        for (int i = 0; i < RECENT; i++) {
+            if (recentBits[i] == bits && recentDigits[i] != null) {
+                bytes(recentDigits[i]);
+                return;
+            }
+        }
+        String digits = NumberOutput.toString(v, true);
+        int at = len;
+        ascii(digits);
+        byte[] kept = recentDigits[nextRecent];
+        if (kept == null || kept.length != digits.length()) {
+            kept = new byte[digits.length()];
+            recentDigits[nextRecent] = kept;
+        }
+        System.arraycopy(buf, at, kept, 0, kept.length);
+        recentBits[nextRecent] = bits;
+        nextRecent = (nextRecent + 1) % RECENT;
     }
 
     private void number(String name, long v) {
         field(name);
-        ascii(Long.toString(v));
+        number(v);
+    }
+
+    /** A long's decimal digits, written in place (no String on the way). */
+    private void number(long v) {
+        if (v == Long.MIN_VALUE) {
+            ascii(Long.toString(v));
+            return;
+        }
+        room(20);
+        if (v < 0) {
+            buf[len++] = '-';
+            v = -v;
+        }
+        int digits = 1;
+        for (long t = v; t >= 10; t /= 10) {
+            digits++;
+        }
+        int end = len + digits;
+        for (int i = end - 1; i >= len; i--) {
+            buf[i] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
+        len = end;
     }
 
     private void bool(String name, boolean v) {
@@ -262,12 +314,13 @@ final class OutputWriter {
         return q;
     }
 
+    /** An ASCII string's bytes (Carousel's field names, digits): its chars' low bytes, copied at once. */
+    @SuppressWarnings("deprecation") // the one String method that copies chars to bytes without encoding
     private void ascii(String text) {
         int n = text.length();
         room(n);
-        for (int i = 0; i < n; i++) {
-            buf[len++] = (byte) text.charAt(i);
-        }
+        text.getBytes(0, n, buf, len);
+        len += n;
     }
 
     private void put(char c) {
