@@ -59,6 +59,8 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
     private OutputWriter writer;
     private Served initial;
     private final Outcome outcome = new Outcome();
+    /** The key state an event is processed in, read into again at the next event. */
+    private KeyState eventState;
     /** The seasonal value for a key's next event, and the seasonal roll-out's window (scratch). */
     private double[] seasonal;
     private double[] seasonWindow;
@@ -133,7 +135,8 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         ParsedEvent e = record.value().event();
         String key = e.key();
         byte[] bytes = store.get(key);
-        KeyState k = bytes == null ? forecaster.newState() : KeyState.deserialise(bytes);
+        // the state lives only within this call (it is written back below): its arrays are reused
+        KeyState k = bytes == null ? forecaster.newState() : (eventState = KeyState.deserialise(bytes, eventState));
         if (k.count > 0 && e.timestamp() < k.lastTimestamp && settings.outOfOrderToDeadLetter()) {
             Record<byte[], Emitted> out = record.withValue(new Emitted(settings.deadLetterTopic(), e.original()));
             Rejection r = new Rejection(Rejection.Reason.OUT_OF_ORDER, "event time " + e.timestamp()

@@ -233,6 +233,16 @@ public final class KeyState {
     }
 
     public static KeyState deserialise(byte[] bytes) {
+        return deserialise(bytes, null);
+    }
+
+    /**
+     * As {@link #deserialise(byte[])}, reading into {@code into} when it fits (a record of the
+     * current format, whose every field it overwrites, with the same array sizes): the forecast
+     * step reads one key's state at every event, and its arrays need not be new each time.
+     * Returns {@code into} or a new state.
+     */
+    static KeyState deserialise(byte[] bytes, KeyState into) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         byte format = b.get();
         if (format < FORMAT_1 || format > FORMAT) {
@@ -246,7 +256,9 @@ public final class KeyState {
         int f = b.getShort();
         int o = b.getShort();
         int s = b.getInt();
-        KeyState k = new KeyState(f, o, s, null);
+        boolean fits = into != null && format == FORMAT && into.last.length == f && into.forecast.length == o
+                && into.hc.length == s;
+        KeyState k = fits ? into : new KeyState(f, o, s, null);
         k.modelVersion = modelVersion;
         k.count = count;
         k.lastTimestamp = lastTs;

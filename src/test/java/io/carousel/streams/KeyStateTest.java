@@ -3,6 +3,7 @@ package io.carousel.streams;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.carousel.scoring.ScoreState;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,76 @@ class KeyStateTest {
         assertEquals(k.score, back.score);
         assertEquals(17, back.eventsSinceTrain);
         assertEquals(-4, back.driftMin);
+    }
+
+    /** Reading into a state that held another key's leaves nothing of that key's: every field is read. */
+    @Test
+    void shouldReadIntoAUsedStateAsIntoANewOne() throws Exception {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        KeyState into = null;
+        for (int i = 0; i < 50; i++) {
+            KeyState k = randomised(new KeyState(2, 1, 64, ScoreState.initial(1)), r);
+            byte[] bytes = k.serialise();
+            KeyState fresh = KeyState.deserialise(bytes);
+            KeyState reused = KeyState.deserialise(bytes, into);
+            if (into != null) {
+                assertTrue(reused == into, "a current-format record of the same sizes is read into the given state");
+            }
+            for (java.lang.reflect.Field f : KeyState.class.getDeclaredFields()) {
+                if (java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                    continue;
+                }
+                f.setAccessible(true);
+                Object a = f.get(fresh);
+                Object b = f.get(reused);
+                if (a instanceof double[] x) {
+                    assertArrayEquals(x, (double[]) b, f.getName());
+                } else if (a instanceof float[] x) {
+                    assertArrayEquals(x, (float[]) b, f.getName());
+                } else {
+                    assertEquals(a, b, f.getName());
+                }
+            }
+            into = randomised(reused, r); // the next record is read into a state full of other values
+        }
+        byte[] format3 = new KeyState(2, 1, 64, ScoreState.initial(1)).serialise();
+        format3[0] = KeyState.FORMAT_3;
+        format3 = java.util.Arrays.copyOf(format3, format3.length - KeyState.format4Extra(1));
+        assertTrue(KeyState.deserialise(format3, into) != into, "an older record is read into a new state");
+    }
+
+    /** Every field of {@code k} set to a random value that survives a round trip. */
+    private static KeyState randomised(KeyState k, java.util.SplittableRandom r) throws Exception {
+        for (java.lang.reflect.Field f : KeyState.class.getDeclaredFields()) {
+            if (java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                continue;
+            }
+            f.setAccessible(true);
+            Class<?> t = f.getType();
+            Object v = f.get(k);
+            if (v instanceof double[] a) {
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = r.nextGaussian();
+                }
+            } else if (v instanceof float[] a) {
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) r.nextGaussian();
+                }
+            } else if (t == long.class) {
+                f.setLong(k, r.nextLong());
+            } else if (t == double.class) {
+                f.setDouble(k, r.nextGaussian());
+            } else if (t == int.class) {
+                f.setInt(k, r.nextInt(1000));
+            } else if (t == byte.class) {
+                f.setByte(k, (byte) r.nextInt(KeyState.SMOOTHED + 1)); // the source codes
+            } else if (t == boolean.class) {
+                f.setBoolean(k, r.nextBoolean());
+            } else if (t == String.class) {
+                f.set(k, r.nextBoolean() ? null : "group-" + r.nextInt(100));
+            }
+        }
+        return k;
     }
 
     @Test
