@@ -14,8 +14,9 @@ import java.util.List;
  * object spliced in before its closing brace, so every original field and its formatting survive.
  *
  * <p>Written straight into one reused byte buffer (two records at every event, so this is the
- * hot path): field names are encoded once, doubles are Schubfach's shortest round-trip digits
- * (as Jackson writes them), strings are escaped by Jackson's JSON encoder, and a missing number
+ * hot path): field names (Carousel's, plain ASCII) are copied in, doubles are Schubfach's shortest
+ * round-trip digits (as Jackson writes them, those of an event's repeated numbers found once),
+ * longs are written digit by digit, strings are escaped by Jackson's JSON encoder, and a missing number
  * (no forecast yet) is null, since JSON has no NaN. Not thread-safe: one per forecast step.
  */
 final class OutputWriter {
