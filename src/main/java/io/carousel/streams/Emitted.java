@@ -12,8 +12,4 @@ public record Emitted(String topic, byte[] value) {
     static Emitted sample(byte[] sample) {
         return new Emitted(null, sample);
     }
-
-    boolean isSample() {
-        return topic == null;
-    }
 }

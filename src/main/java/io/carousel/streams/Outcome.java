@@ -22,7 +22,7 @@ public final class Outcome {
     double score;
     boolean anomaly;
     boolean warm;
-    /** What made {@code nextForecast}: {@link KeyState#PERSISTENCE}, {@link KeyState#LSTM} or {@link KeyState#SEASONAL}. */
+    /** What made {@code nextForecast}: one of KeyState's source codes ({@link KeyState#sourceName}). */
     byte source;
     boolean drift;
     long modelVersion;

@@ -303,7 +303,9 @@ final class OutputWriter {
 
     private void string(String name, String v) {
         field(name);
-        bytes(quoted(v));
+        put('"');
+        bytes(JsonStringEncoder.getInstance().quoteAsUTF8(v));
+        put('"');
     }
 
     private static byte[] quoted(String v) {

@@ -54,11 +54,7 @@ class KeyStateTest {
             if (into != null) {
                 assertTrue(reused == into, "a current-format record of the same sizes is read into the given state");
             }
-            for (java.lang.reflect.Field f : KeyState.class.getDeclaredFields()) {
-                if (java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
-                    continue;
-                }
-                f.setAccessible(true);
+            for (java.lang.reflect.Field f : instanceFields()) {
                 Object a = f.get(fresh);
                 Object b = f.get(reused);
                 if (a instanceof double[] x) {
@@ -77,13 +73,21 @@ class KeyStateTest {
         assertTrue(KeyState.deserialise(format3, into) != into, "an older record is read into a new state");
     }
 
+    /** KeyState's instance fields, accessible. */
+    private static java.util.List<java.lang.reflect.Field> instanceFields() {
+        java.util.List<java.lang.reflect.Field> fields = new java.util.ArrayList<>();
+        for (java.lang.reflect.Field f : KeyState.class.getDeclaredFields()) {
+            if (!java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                f.setAccessible(true);
+                fields.add(f);
+            }
+        }
+        return fields;
+    }
+
     /** Every field of {@code k} set to a random value that survives a round trip. */
     private static KeyState randomised(KeyState k, java.util.SplittableRandom r) throws Exception {
-        for (java.lang.reflect.Field f : KeyState.class.getDeclaredFields()) {
-            if (java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
-                continue;
-            }
-            f.setAccessible(true);
+        for (java.lang.reflect.Field f : instanceFields()) {
             Class<?> t = f.getType();
             Object v = f.get(k);
             if (v instanceof double[] a) {
