@@ -58,6 +58,9 @@ public final class RetrainLatencyBench {
             System.out.printf(Locale.ROOT, "%-22s %10.1f %10.1f %10.0f%n", "with retraining", on[0], on[1], on[2]);
             System.out.printf(Locale.ROOT, "p99 ratio with/without: %.2f (target < 2); trainings applied during the run: see log%n",
                     on[1] / off[1]);
+        } finally {
+            // the broker has stopped by now; its logs alone reach gigabytes over a run
+            Benches.deleteTree(dir);
         }
     }
 

@@ -108,6 +108,9 @@ public final class ThroughputBench {
             } else {
                 b.versusPassthrough(events, rounds, rate);
             }
+        } finally {
+            // the broker has stopped by now; its logs alone reach gigabytes over a run
+            Benches.deleteTree(dir);
         }
     }
 
