@@ -1,14 +1,12 @@
 package io.carousel.lstm;
 
-/** The two squashing functions, written over {@link Math#exp} (a JIT intrinsic; Math.tanh is not). */
+/**
+ * A scalar tanh over {@link Math#exp} (a JIT intrinsic; Math.tanh is not), for the plain RNN. The
+ * LSTM squashes whole vectors at once, with {@link Kernels#activateGates} and {@link Kernels#tanh}.
+ */
 final class Activations {
 
     private Activations() {}
-
-    /** 1 / (1 + e^-x); saturates cleanly to 0 and 1 (e^-x overflowing to infinity gives 0). */
-    static double sigmoid(double x) {
-        return 1.0 / (1.0 + Math.exp(-x));
-    }
 
     /**
      * tanh(x) = 2 sigmoid(2x) - 1. Absolute error about 1e-16; near zero its relative error is

@@ -52,6 +52,7 @@ public final class LstmBptt {
     private final double[][] gradT;   // [max D_in + H][4H]: one layer's dW_ih^T, then dW_hh^T
     private final double[] gradB;     // [4H]: one layer's bias gradient
     private final double[] gates;     // [4H] scratch
+    private final double[] tch;       // [H] scratch: one step's new c, then tanh(c)
     private final double[] xh;        // [max D_in + H] scratch: a step's input, then h_{t-1}
     private final double[] dv;        // [max D_in, H] scratch: dL/dh_{t-1} or dL/dinput of one step
 
@@ -86,6 +87,7 @@ public final class LstmBptt {
         gradT = Kernels.rows(maxIn + hidden, gh);
         gradB = new double[gh];
         gates = new double[gh];
+        tch = new double[hidden];
         xh = new double[maxIn + hidden];
         dv = new double[Math.max(maxIn, hidden)];
     }
@@ -175,15 +177,14 @@ public final class LstmBptt {
                     int next = ((t + 1) * batch + b) * h;
                     int tcOff = (t * batch + b) * h;
                     for (int j = 0; j < h; j++) {
-                        double ig = g[j];
-                        double fg = g[h + j];
-                        double gg = g[2 * h + j];
-                        double og = g[3 * h + j];
-                        double c = fg * cl[prev + j] + ig * gg;
-                        double tch = Activations.tanh(c);
+                        double c = g[h + j] * cl[prev + j] + g[j] * g[2 * h + j];
                         cl[next + j] = c;
-                        tc[tcOff + j] = tch;
-                        hl[next + j] = og * tch;
+                        tch[j] = c;
+                    }
+                    Kernels.tanh(tch, h);
+                    for (int j = 0; j < h; j++) {
+                        tc[tcOff + j] = tch[j];
+                        hl[next + j] = g[3 * h + j] * tch[j];
                     }
                 }
             }

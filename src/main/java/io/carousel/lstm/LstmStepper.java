@@ -22,6 +22,7 @@ public final class LstmStepper {
     private final double[] headW; // [O][H]
     private final double[] headB; // [O]
     private final double[] gates; // scratch [4H]
+    private final double[] tanhC; // scratch [H]: the new c, then tanh(c)
     private final double[] xh;    // scratch [max D_in + H]: a layer's input, then its h
 
     public LstmStepper(LstmModel model) {
@@ -47,6 +48,7 @@ public final class LstmStepper {
         headW = java.util.Arrays.copyOfRange(p, lay.headWeight(), lay.headWeight() + shape.outputSize() * hidden);
         headB = java.util.Arrays.copyOfRange(p, lay.headBias(), lay.headBias() + shape.outputSize());
         gates = new double[gh];
+        tanhC = new double[hidden];
         xh = new double[maxIn + hidden];
     }
 
@@ -78,14 +80,15 @@ public final class LstmStepper {
             System.arraycopy(bias[l], 0, g, 0, gh);
             Kernels.axpyRows(g, wT[l], xh, din + h, gh);
             Kernels.activateGates(g, h);
+            double[] t = tanhC;
             for (int j = 0; j < h; j++) {
-                double ig = g[j];
-                double fg = g[h + j];
-                double gg = g[2 * h + j];
-                double og = g[3 * h + j];
-                double c = fg * state[cOff + j] + ig * gg;
+                double c = g[h + j] * state[cOff + j] + g[j] * g[2 * h + j];
                 state[cOff + j] = c;
-                state[hOff + j] = og * Activations.tanh(c);
+                t[j] = c;
+            }
+            Kernels.tanh(t, h);
+            for (int j = 0; j < h; j++) {
+                state[hOff + j] = g[3 * h + j] * t[j];
             }
         }
         int top = sOff + (shape.layers() - 1) * h;

@@ -70,8 +70,9 @@ public class LstmStepBench {
     }
 
     /**
-     * The floor under {@link #step()} that no loop restructuring moves: the 5H calls of
-     * {@link Math#exp} one step makes (four gates and tanh(c) per hidden unit), alone.
+     * What the 5H exponentials of one step (four gates and tanh(c) per hidden unit) would cost as
+     * calls of {@link Math#exp}, alone: the floor under {@link #step()} before the kernels computed
+     * them as vectors ({@code Kernels.expNeg}), kept for comparison.
      */
     @State(Scope.Thread)
     @BenchmarkMode(Mode.AverageTime)
