@@ -54,8 +54,20 @@ public final class EventParser {
     /** Strict (invalid bytes are an error, not U+FFFD); one per parser, which one stream thread owns. */
     private final java.nio.charset.CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
 
-    /** {@code streaming=false} always reads a full tree (the reference the streaming read is tested against). */
-    EventParser(StreamSettings settings, boolean streaming) {
+    /** How a record is read: the lighter reads serve when the fields read are all top-level ones. */
+    enum Read {
+        /** {@link FlatJson} first, then Jackson's streaming read if the record is not of its subset. */
+        FLAT,
+        /** Jackson's streaming read over the top-level fields. */
+        STREAMING,
+        /** Always a full tree: the reference the other reads are tested against. */
+        TREE
+    }
+
+    /** The flat read of the fields, or null. */
+    private final FlatJson flat;
+
+    EventParser(StreamSettings settings, Read read) {
         this.s = settings;
         this.keyField = settings.keyField() == null ? null : pointer(settings.keyField());
         this.timestampField = settings.timestampField() == null ? null : pointer(settings.timestampField());
@@ -75,12 +87,13 @@ public final class EventParser {
         pointers[timestampSlot] = settings.timestampFormat() == StreamSettings.TimeFormat.RECORD ? null : timestampField;
         pointers[groupSlot] = groupField;
         this.found = new JsonNode[pointers.length];
-        this.topLevel = streaming ? topLevelNames(pointers) : null;
+        this.topLevel = read == Read.TREE ? null : topLevelNames(pointers);
+        this.flat = read == Read.FLAT && topLevel != null ? FlatJson.forNames(topLevel) : null;
     }
 
-    /** The parser as a step uses it: streaming when every field read is a top-level one. */
+    /** The parser as a step uses it: the flat read, then the streaming one, when every field read is a top-level one. */
     public EventParser(StreamSettings settings) {
-        this(settings, true);
+        this(settings, Read.FLAT);
     }
 
     /** Each pointer's field name when all are top-level fields ({@code /name}), else null. */
@@ -112,22 +125,9 @@ public final class EventParser {
             throw new Rejection(Rejection.Reason.TOO_LARGE, "value of " + value.length + " bytes exceeds events.max-bytes=" + s.maxBytes());
         }
         java.util.Arrays.fill(found, null);
-        try (JsonParser p = JSON.createParser(value)) {
-            if (topLevel == null || !scan(p)) {
-                JsonNode root = JSON.readTree(p);
-                noTrailingContent(p);
-                if (root == null || !root.isObject()) {
-                    throw new Rejection(Rejection.Reason.NOT_OBJECT, "not a JSON object: "
-                            + (root == null ? "nothing" : root.getNodeType().name().toLowerCase()));
-                }
-                for (int i = 0; i < pointers.length; i++) {
-                    found[i] = pointers[i] == null ? null : root.at(pointers[i]);
-                }
-            }
-        } catch (Rejection r) {
-            throw r;
-        } catch (Exception e) {
-            throw new Rejection(Rejection.Reason.NOT_JSON, "not JSON: " + firstLine(e.getMessage()));
+        if (flat == null || !flat.read(value, found)) {
+            java.util.Arrays.fill(found, null);
+            readJackson(value);
         }
         String k = key(key, found[keySlot]);
         double[] x = new double[features.length];
@@ -146,6 +146,27 @@ public final class EventParser {
             x[i] = v;
         }
         return new ParsedEvent(k, timestamp(found[timestampSlot], recordTimestamp), x, value, group(k, found[groupSlot]));
+    }
+
+    /** Fills {@link #found} with Jackson: streaming over top-level fields when it can, else a tree. */
+    private void readJackson(byte[] value) throws Rejection {
+        try (JsonParser p = JSON.createParser(value)) {
+            if (topLevel == null || !scan(p)) {
+                JsonNode root = JSON.readTree(p);
+                noTrailingContent(p);
+                if (root == null || !root.isObject()) {
+                    throw new Rejection(Rejection.Reason.NOT_OBJECT, "not a JSON object: "
+                            + (root == null ? "nothing" : root.getNodeType().name().toLowerCase()));
+                }
+                for (int i = 0; i < pointers.length; i++) {
+                    found[i] = pointers[i] == null ? null : root.at(pointers[i]);
+                }
+            }
+        } catch (Rejection r) {
+            throw r;
+        } catch (Exception e) {
+            throw new Rejection(Rejection.Reason.NOT_JSON, "not JSON: " + firstLine(e.getMessage()));
+        }
     }
 
     private static void noTrailingContent(JsonParser p) throws java.io.IOException, Rejection {

@@ -96,23 +96,34 @@ class EventParserTest {
         assertTrue(ok > 0, "some generated events are valid");
     }
 
+    private static final StreamSettings FUZZ = StreamSettings.from(CarouselConfig.of(Map.of("events.features", "/value,/load",
+            "model.outputs", "1", "events.key.field", "id", "model.scope", "group", "model.group.field", "site")));
+    /** The fields FUZZ reads, by the parser's slots: the features, the key, the timestamp, the group. */
+    private static final String[] FUZZ_NAMES = {"value", "load", "id", "timestamp", "site"};
+
     /**
-     * Differential fuzz: the streaming read (top-level fields) and the full-tree read agree on every
-     * input, the event's key, time, features and group, or the rejection's reason and message.
+     * Differential fuzz: the flat read, Jackson's streaming read (top-level fields) and the
+     * full-tree read agree on every input: the event's key, time, features and group, or the
+     * rejection's reason and message. The flat read must also take most of the well-formed ones
+     * itself, or the comparison would hold Jackson only to Jackson.
      */
     @Test
     void shouldReadTopLevelFieldsExactlyAsTheFullTreeDoes() {
-        StreamSettings s = StreamSettings.from(CarouselConfig.of(Map.of("events.features", "/value,/load",
-                "model.outputs", "1", "events.key.field", "id", "model.scope", "group", "model.group.field", "site")));
-        EventParser streaming = new EventParser(s);
-        EventParser tree = new EventParser(s, false);
+        EventParser flat = new EventParser(FUZZ);
+        EventParser streaming = new EventParser(FUZZ, EventParser.Read.STREAMING);
+        EventParser tree = new EventParser(FUZZ, EventParser.Read.TREE);
+        FlatJson flatRead = FlatJson.forNames(FUZZ_NAMES);
         SplittableRandom r = new SplittableRandom(7);
-        String[] names = {"\"value\"", "\"load\"", "\"id\"", "\"site\"", "\"timestamp\"", "\"other\""};
+        String[] names = {"\"value\"", "\"load\"", "\"id\"", "\"site\"", "\"timestamp\"", "\"other\"", "\"val\\u0075e\"", "\"valuee\""};
         String[] values = {"1", "-2.5e3", "1e999", "-1e400", "123456789012345678901234567890", "1" + "0".repeat(400),
-            "\"x\"", "\"\"", "null", "true", "[1,2]", "{\"a\":1}", "{\"value\":{\"x\":[{}]}}", "\"2014-04-01 00:00:00\"",
-            "1396310400", "\"\\ud800\"", "NaN", "0.1", "-0", "{", "]"};
+            "\"x\"", "\"\"", "null", "true", "false", "[1,2]", "{\"a\":1}", "{\"value\":{\"x\":[{}]}}", "\"2014-04-01 00:00:00\"",
+            "1396310400", "1396310400000", "\"\\ud800\"", "\"a\\\"b\"", "\"caf\u00e9\"", "\"tab\there\"", "\"del\u007f\"",
+            "NaN", "-Infinity", "0.1", "-0", "-0.0", "01", "1.", ".5", "-", "1e", "1e+", "+1", "1x", "truex", "nul", "2147483648",
+            "-9223372036854775808", "999999999999999999", "9007199254740993.0", "1e-400", "{", "]", ""};
         String[] good = {"1.5", "-2", "\"a\"", "\"s\""}; // a usable value for each of the four fields read
+        String[] space = {"", "", "", "", " ", "\n", "\t ", "\r\n"};
         int events = 0;
+        int flatTook = 0;
         for (int i = 0; i < 30_000; i++) {
             StringBuilder b = new StringBuilder();
             if (r.nextInt(20) == 0) {
@@ -121,30 +132,71 @@ class EventParserTest {
                 java.util.List<String> fields = new java.util.ArrayList<>();
                 for (int f = 0; f < 4; f++) {
                     if (r.nextInt(10) > 0) {
-                        fields.add(names[f] + ":" + (r.nextInt(4) > 0 ? good[f] : values[r.nextInt(values.length)]));
+                        fields.add(names[f] + space[r.nextInt(space.length)] + ":" + space[r.nextInt(space.length)]
+                                + (r.nextInt(4) > 0 ? good[f] : values[r.nextInt(values.length)]));
                     }
                 }
                 for (int j = r.nextInt(3); j > 0; j--) { // other fields, timestamps, and sometimes a duplicate
                     fields.add(names[r.nextInt(names.length)] + ":" + values[r.nextInt(values.length)]);
                 }
                 java.util.Collections.shuffle(fields, new java.util.Random(r.nextLong()));
-                b.append('{');
+                b.append(space[r.nextInt(space.length)]).append('{');
                 for (int j = 0; j < fields.size(); j++) {
-                    b.append(j == 0 ? "" : r.nextInt(40) == 0 ? " " : ",").append(fields.get(j));
+                    b.append(j == 0 ? "" : r.nextInt(40) == 0 ? " " : ",").append(space[r.nextInt(space.length)]).append(fields.get(j));
                 }
-                b.append(r.nextInt(40) == 0 ? "" : "}");
+                b.append(space[r.nextInt(space.length)]).append(r.nextInt(40) == 0 ? "" : "}").append(space[r.nextInt(space.length)]);
                 if (r.nextInt(40) == 0) {
                     b.append(r.nextBoolean() ? " {}" : " x");
                 }
             }
             byte[] value = b.toString().getBytes(StandardCharsets.UTF_8);
-            String a = outcome(streaming, value);
-            assertEquals(outcome(tree, value), a, b.toString());
-            if (a.startsWith("event")) {
+            String expected = outcome(tree, value);
+            assertEquals(expected, outcome(streaming, value), "streaming: " + b);
+            assertEquals(expected, outcome(flat, value), "flat: " + b);
+            if (expected.startsWith("event")) {
                 events++;
+                flatTook += flatRead.read(value, new com.fasterxml.jackson.databind.JsonNode[FUZZ_NAMES.length]) ? 1 : 0;
             }
         }
         assertTrue(events > 3000, "enough generated events are valid to compare: " + events);
+        assertTrue(flatTook > events / 2, "the flat read took " + flatTook + " of the " + events + " valid events");
+    }
+
+    /**
+     * Numbers, the flat read's own arithmetic, held to Jackson's: short and long mantissas, every
+     * exponent from the exact powers of ten to beyond double range, integers at the int and long
+     * edges, and the doubles Java prints.
+     */
+    @Test
+    void shouldReadNumbersExactlyAsJacksonDoes() {
+        EventParser flat = new EventParser(FUZZ);
+        EventParser tree = new EventParser(FUZZ, EventParser.Read.TREE);
+        FlatJson flatRead = FlatJson.forNames(FUZZ_NAMES);
+        SplittableRandom r = new SplittableRandom(11);
+        int took = 0;
+        int n = 40_000;
+        for (int i = 0; i < n; i++) {
+            String number = switch (r.nextInt(5)) {
+                case 0 -> Double.toString((r.nextDouble() - 0.5) * Math.pow(10, r.nextInt(-30, 30)));
+                case 1 -> String.format(java.util.Locale.ROOT, "%." + r.nextInt(0, 12) + "f", (r.nextDouble() - 0.5) * Math.pow(10, r.nextInt(0, 12)));
+                case 2 -> (r.nextBoolean() ? "-" : "") + digits(r, r.nextInt(1, 21)) + "e" + (r.nextBoolean() ? "-" : "") + r.nextInt(0, 330);
+                case 3 -> (r.nextBoolean() ? "-" : "") + digits(r, r.nextInt(1, 20)) + "." + "0".repeat(r.nextInt(0, 25)) + digits(r, r.nextInt(1, 6));
+                default -> Long.toString(r.nextBoolean() ? r.nextLong() : r.nextInt()) ;
+            };
+            byte[] value = ("{\"id\":\"k\",\"site\":\"s\",\"value\":" + number + ",\"load\":" + number + "}").getBytes(StandardCharsets.UTF_8);
+            assertEquals(outcome(tree, value), outcome(flat, value), number);
+            took += flatRead.read(value, new com.fasterxml.jackson.databind.JsonNode[FUZZ_NAMES.length]) ? 1 : 0;
+        }
+        assertTrue(took > n / 2, "the flat read took " + took + " of " + n);
+    }
+
+    /** n decimal digits, the first not 0. */
+    private static String digits(SplittableRandom r, int n) {
+        StringBuilder b = new StringBuilder().append((char) ('1' + r.nextInt(9)));
+        for (int i = 1; i < n; i++) {
+            b.append((char) ('0' + r.nextInt(10)));
+        }
+        return b.toString();
     }
 
     private static String outcome(EventParser p, byte[] value) {
