@@ -197,9 +197,8 @@ public final class KeyState {
         putAll(b, var);
         putAll(b, forecast);
         b.put(forecastSource);
-        for (float v : hc) {
-            b.putFloat(v);
-        }
+        b.asFloatBuffer().put(hc); // one bulk copy (a view shares the bytes, not the position)
+        b.position(b.position() + 4 * hc.length);
         score.serialise(b);
         b.putDouble(lastScore);
         b.putLong(eventsSinceTrain).putLong(lastTrainedAt).putDouble(trainMse).putDouble(driftSum).putDouble(driftMin);
@@ -271,9 +270,8 @@ public final class KeyState {
         if (k.forecastSource < PERSISTENCE || k.forecastSource > (format >= 4 ? SMOOTHED : LSTM)) {
             throw new IllegalArgumentException("key state has an unknown forecast source " + k.forecastSource);
         }
-        for (int i = 0; i < s; i++) {
-            k.hc[i] = b.getFloat();
-        }
+        b.asFloatBuffer().get(k.hc);
+        b.position(b.position() + 4 * s);
         k.score = ScoreState.deserialise(b);
         k.lastScore = b.getDouble();
         k.eventsSinceTrain = b.getLong();
