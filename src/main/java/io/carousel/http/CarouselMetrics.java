@@ -135,17 +135,24 @@ public final class CarouselMetrics implements Telemetry, AutoCloseable {
         return registry;
     }
 
+    /** Per-model meters are made here only, on the stream thread that reports the model (so it can forget them). */
     @Override
-    public void processed(String model, long version, double absError, boolean anomaly) {
+    public boolean processed(String model, long version, double absError, boolean anomaly) {
         processed.increment();
         if (anomaly) {
             anomalies.increment();
         }
-        ModelStats st = stats(model);
+        ModelStats st = models.get(model);
+        boolean made = false;
+        if (st == null) {
+            st = stats(model);
+            made = st != null;
+        }
         if (st != null) {
             st.error(absError);
             st.version = version;
         }
+        return made;
     }
 
     @Override
@@ -165,9 +172,10 @@ public final class CarouselMetrics implements Telemetry, AutoCloseable {
         (ok ? acceptedTime : rejectedTime).record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /** A model with no meters yet gets them at its next event (from {@link #processed}, which says the version). */
     @Override
     public void serving(String model, long version) {
-        ModelStats st = stats(model);
+        ModelStats st = models.get(model);
         if (st != null) {
             st.version = version;
         }

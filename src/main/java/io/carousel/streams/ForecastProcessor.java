@@ -174,8 +174,9 @@ final class ForecastProcessor implements Processor<byte[], Routed, byte[], Emitt
         }
         store.put(key, k.serialise());
         String model = grouped ? e.group() : key;
-        reported.add(model); // its meters are dropped when this task closes
-        telemetry.processed(model, served.version(), Math.abs(outcome.error[0]), outcome.anomaly);
+        if (telemetry.processed(model, served.version(), Math.abs(outcome.error[0]), outcome.anomaly)) {
+            reported.add(model); // its meters are dropped when this task closes
+        }
         context.forward(record.withValue(new Emitted(settings.enrichedTopic(), writer.enriched(e, outcome))), CarouselTopology.OUTPUTS);
         context.forward(record.withValue(new Emitted(settings.forecastsTopic(), writer.forecast(key, outcome))), CarouselTopology.OUTPUTS);
         if (outcome.anomaly) {

@@ -14,9 +14,13 @@ public interface Telemetry {
     /**
      * One event went through the forecast step, under {@code model} (its id: the key, or the
      * group) at {@code version}; {@code absError} is |value - forecast| of the first target, NaN
-     * when there was no forecast yet.
+     * when there was no forecast yet. Returns true when this call began keeping numbers for the
+     * model: the caller then calls {@link #forget} when it stops serving the model (so it need
+     * not track every model it reports, only these).
      */
-    default void processed(String model, long version, double absError, boolean anomaly) { }
+    default boolean processed(String model, long version, double absError, boolean anomaly) {
+        return false;
+    }
 
     /** A record went to the dead-letter topic, for this reason (a {@link Rejection.Reason} name). */
     default void deadLettered(String reason) { }
