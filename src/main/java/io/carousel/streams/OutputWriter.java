@@ -1,7 +1,6 @@
 package io.carousel.streams;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import com.fasterxml.jackson.core.io.NumberOutput;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -15,7 +14,8 @@ import java.util.List;
  *
  * <p>Written straight into one reused byte buffer (two records at every event, so this is the
  * hot path): field names (Carousel's, plain ASCII) are copied in, doubles are Schubfach's shortest
- * round-trip digits (as Jackson writes them, those of an event's repeated numbers found once),
+ * round-trip digits ({@link ShortestDouble}: as Jackson writes them, those of an event's repeated
+ * numbers found once),
  * longs are written digit by digit, strings are escaped by Jackson's JSON encoder, and a missing number
  * (no forecast yet) is null, since JSON has no NaN. Not thread-safe: one per forecast step.
  */
@@ -42,10 +42,13 @@ final class OutputWriter {
     private int len;
     /** The current object has a field already (the next one needs a comma). */
     private boolean comma;
+    private final ShortestDouble shortest = new ShortestDouble();
     /** The last few doubles written, as raw bits, and their digits (see {@link #number(double)}). */
     private static final int RECENT = 4;
     private final long[] recentBits = new long[RECENT];
-    private final byte[][] recentDigits = new byte[RECENT][];
+    private final byte[][] recentDigits = new byte[RECENT][ShortestDouble.MAX_CHARS];
+    /** How many bytes of recentDigits[i] are its digits; 0: empty. */
+    private final int[] recentLength = new int[RECENT];
     private int nextRecent;
 
     OutputWriter(StreamSettings settings) {
@@ -250,22 +253,19 @@ final class OutputWriter {
         // doubles are kept, since finding the shortest digits is the most expensive part of a record
         long bits = Double.doubleToRawLongBits(v);
         for (int i = 0; i < RECENT; i++) {
-            if (recentBits[i] == bits && recentDigits[i] != null) {
-                bytes(recentDigits[i]);
+            if (recentBits[i] == bits && recentLength[i] > 0) {
+                bytes(recentDigits[i], 0, recentLength[i]);
                 return;
             }
         }
-        String digits = NumberOutput.toString(v, true);
+        room(ShortestDouble.MAX_CHARS);
         int at = len;
-        ascii(digits);
-        byte[] kept = recentDigits[nextRecent];
-        if (kept == null || kept.length != digits.length()) {
-            kept = new byte[digits.length()];
-            recentDigits[nextRecent] = kept;
-        }
-        System.arraycopy(buf, at, kept, 0, kept.length);
-        recentBits[nextRecent] = bits;
-        nextRecent = (nextRecent + 1) % RECENT;
+        len = shortest.write(v, buf, at);
+        int slot = nextRecent;
+        System.arraycopy(buf, at, recentDigits[slot], 0, len - at);
+        recentLength[slot] = len - at;
+        recentBits[slot] = bits;
+        nextRecent = (slot + 1) % RECENT;
     }
 
     private void number(String name, long v) {
