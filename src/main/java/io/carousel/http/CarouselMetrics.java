@@ -135,7 +135,10 @@ public final class CarouselMetrics implements Telemetry, AutoCloseable {
         return registry;
     }
 
-    /** Per-model meters are made here only, on the stream thread that reports the model (so it can forget them). */
+    /**
+     * Per-model meters are made here only, on the stream thread that reports the model, which is
+     * told so (it forgets them when it stops serving the model).
+     */
     @Override
     public boolean processed(String model, long version, double absError, boolean anomaly) {
         processed.increment();
@@ -172,7 +175,10 @@ public final class CarouselMetrics implements Telemetry, AutoCloseable {
         (ok ? acceptedTime : rejectedTime).record(nanos, TimeUnit.NANOSECONDS);
     }
 
-    /** A model with no meters yet gets them at its next event (from {@link #processed}, which says the version). */
+    /**
+     * A model with no meters yet gets them at its next event, from {@link #processed}, which also
+     * says the version.
+     */
     @Override
     public void serving(String model, long version) {
         ModelStats st = models.get(model);

@@ -139,9 +139,10 @@ final class Kernels {
      * 5 ns), and an LSTM step makes 5H of them, more than half of the step's time at H = 32. Here
      * e^z = (e^(z/64))^64: z/64 lies in [-0.625, 0.625], where the Taylor series to degree 16 is
      * exact to 2e-18, then six squarings. Only multiplies, adds and min/max, so C2 runs the loop
-     * as AVX vectors (an LSTM step at H = 32 went from 1.7 to 1.2 µs in LstmStepBench). The relative error is at most 127 ulp (2.8e-14;
-     * 91 is the worst measured, and KernelsTest holds it to Math.exp), against float32's 1e-7 in
-     * PyTorch's default LSTM; the stepper and BPTT share this code, so they stay bit-identical.
+     * as AVX vectors (an LSTM step at H = 32 went from 1.7 to 1.2 µs in LstmStepBench). The
+     * relative error is at most 127 ulp (2.8e-14; 91 is the worst measured, and KernelsTest holds
+     * it to Math.exp), against float32's 1e-7 in PyTorch's default LSTM; the stepper and BPTT
+     * share this code, so they stay bit-identical.
      */
     static void expNeg(double[] a, int n) {
         for (int j = 0; j < n; j++) {

@@ -123,6 +123,15 @@ public final class ScoreState {
      * out-of-range field, so a corrupted record can never poison scores with NaN.
      */
     public static ScoreState deserialise(ByteBuffer buffer) {
+        return deserialise(buffer, null);
+    }
+
+    /**
+     * As {@link #deserialise(ByteBuffer)}, reading into {@code into} when it has the record's
+     * feature count (every field is overwritten): a key's state is read at every event. Returns
+     * {@code into} or a new state.
+     */
+    public static ScoreState deserialise(ByteBuffer buffer, ScoreState into) {
         ByteOrder order = buffer.order();
         buffer.order(ByteOrder.BIG_ENDIAN);
         try {
@@ -133,7 +142,7 @@ public final class ScoreState {
             }
             int featureCount = Short.toUnsignedInt(buffer.getShort());
             requireFeatureCount(featureCount);
-            ScoreState st = new ScoreState(featureCount);
+            ScoreState st = into != null && into.featureCount() == featureCount ? into : new ScoreState(featureCount);
             st.events = buffer.getInt();
             st.flags = buffer.get();
             st.guardAbove = buffer.get();

@@ -272,7 +272,7 @@ public final class KeyState {
         }
         b.asFloatBuffer().get(k.hc);
         b.position(b.position() + 4 * s);
-        k.score = ScoreState.deserialise(b);
+        k.score = ScoreState.deserialise(b, fits ? into.score : null);
         k.lastScore = b.getDouble();
         k.eventsSinceTrain = b.getLong();
         k.lastTrainedAt = b.getLong();

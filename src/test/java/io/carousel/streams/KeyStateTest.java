@@ -46,8 +46,12 @@ class KeyStateTest {
     void shouldReadIntoAUsedStateAsIntoANewOne() throws Exception {
         java.util.SplittableRandom r = new java.util.SplittableRandom(3);
         KeyState into = null;
+        io.carousel.scoring.Scorer scorer = new io.carousel.scoring.Scorer(io.carousel.scoring.ScoringConfig.defaults());
         for (int i = 0; i < 50; i++) {
             KeyState k = randomised(new KeyState(2, 1, 64, ScoreState.initial(1)), r);
+            for (int e = r.nextInt(1, 400); e > 0; e--) { // a score state of its own (the reused one is read into)
+                scorer.update(k.score, r.nextGaussian() * (1 + r.nextInt(5)));
+            }
             byte[] bytes = k.serialise();
             KeyState fresh = KeyState.deserialise(bytes);
             KeyState reused = KeyState.deserialise(bytes, into);
