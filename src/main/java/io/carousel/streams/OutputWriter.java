@@ -26,6 +26,30 @@ final class OutputWriter {
     private static final byte[] TRUE = encoded("true");
     private static final byte[] FALSE = encoded("false");
     private static final byte[] NULL = encoded("null");
+    // the field names, each as written: its JSON string and the colon
+    private static final byte[] ANOMALY = name("anomaly");
+    private static final byte[] ANOMALY_SCORE = name("anomalyScore");
+    private static final byte[] COUNT = name("count");
+    private static final byte[] DEVIATION = name("deviation");
+    private static final byte[] DEVIATIONS = name("deviations");
+    private static final byte[] ERROR = name("error");
+    private static final byte[] EXPECTED = name("expected");
+    private static final byte[] FEATURE = name("feature");
+    private static final byte[] FORECAST = name("forecast");
+    private static final byte[] HORIZON = name("horizon");
+    private static final byte[] KEY = name("key");
+    private static final byte[] LOWER = name("lower");
+    private static final byte[] MODEL_VERSION = name("modelVersion");
+    private static final byte[] NEXT_FORECAST = name("nextForecast");
+    private static final byte[] SOURCE = name("source");
+    private static final byte[] STEP = name("step");
+    private static final byte[] TARGETS = name("targets");
+    private static final byte[] THRESHOLD = name("threshold");
+    private static final byte[] TIMESTAMP = name("timestamp");
+    private static final byte[] UPPER = name("upper");
+    private static final byte[] VALUE = name("value");
+    private static final byte[] VALUES = name("values");
+    private static final byte[] WARM = name("warm");
     /** Each forecast source's name as a JSON string, by its code ({@link KeyState#sourceName}). */
     private static final byte[][] SOURCES = new byte[KeyState.SMOOTHED + 1][];
 
@@ -74,31 +98,31 @@ final class OutputWriter {
         bytes(original, 0, end);
         bytes(original[before] == '{' ? SPLICE_FIRST : SPLICE_NEXT);
         start();
-        number("forecast", r.forecast[0]);
-        number("error", r.error[0]);
-        number("anomalyScore", r.score);
-        bool("anomaly", r.anomaly);
-        number("nextForecast", r.nextForecast[0]);
-        number("lower", r.lower[0]);
-        number("upper", r.upper[0]);
-        number("modelVersion", r.modelVersion);
+        number(FORECAST, r.forecast[0]);
+        number(ERROR, r.error[0]);
+        number(ANOMALY_SCORE, r.score);
+        bool(ANOMALY, r.anomaly);
+        number(NEXT_FORECAST, r.nextForecast[0]);
+        number(LOWER, r.lower[0]);
+        number(UPPER, r.upper[0]);
+        number(MODEL_VERSION, r.modelVersion);
         source(r);
-        bool("warm", r.warm);
-        number("count", r.count);
+        bool(WARM, r.warm);
+        number(COUNT, r.count);
         if (s.outputs() > 1) {
-            field("targets");
+            field(TARGETS);
             array();
             for (int j = 0; j < s.outputs(); j++) {
                 element();
                 start();
-                field("feature");
+                field(FEATURE);
                 bytes(featureNames[j]);
-                number("forecast", r.forecast[j]);
-                number("error", r.error[j]);
-                number("deviation", r.deviation[j]);
-                number("nextForecast", r.nextForecast[j]);
-                number("lower", r.lower[j]);
-                number("upper", r.upper[j]);
+                number(FORECAST, r.forecast[j]);
+                number(ERROR, r.error[j]);
+                number(DEVIATION, r.deviation[j]);
+                number(NEXT_FORECAST, r.nextForecast[j]);
+                number(LOWER, r.lower[j]);
+                number(UPPER, r.upper[j]);
                 end();
             }
             arrayEnd();
@@ -111,11 +135,11 @@ final class OutputWriter {
     byte[] forecast(String key, Outcome r) {
         len = 0;
         start();
-        string("key", key);
-        number("timestamp", r.timestamp);
-        number("modelVersion", r.modelVersion);
+        string(KEY, key);
+        number(TIMESTAMP, r.timestamp);
+        number(MODEL_VERSION, r.modelVersion);
         source(r);
-        field("horizon");
+        field(HORIZON);
         array();
         int o = s.outputs();
         int steps = r.horizonTime.length;
@@ -129,19 +153,19 @@ final class OutputWriter {
             double upper = next ? r.upper[0] : value + w;
             element();
             start();
-            number("step", h + 1);
+            number(STEP, h + 1);
             long t = r.horizonTime[h];
             if (t >= 0) {
-                number("timestamp", t);
+                number(TIMESTAMP, t);
             } else {
-                field("timestamp");
+                field(TIMESTAMP);
                 bytes(NULL);
             }
-            number("forecast", value);
-            number("lower", lower);
-            number("upper", upper);
+            number(FORECAST, value);
+            number(LOWER, lower);
+            number(UPPER, upper);
             if (o > 1) {
-                field("values");
+                field(VALUES);
                 array();
                 for (int j = 0; j < o; j++) {
                     element();
@@ -159,31 +183,31 @@ final class OutputWriter {
     byte[] anomaly(String key, ParsedEvent e, Outcome r) {
         len = 0;
         start();
-        string("key", key);
-        number("timestamp", r.timestamp);
-        number("value", r.value[0]);
-        number("expected", r.forecast[0]);
-        number("lower", r.forecast[0] - (r.upper[0] - r.lower[0]) / 2);
-        number("upper", r.forecast[0] + (r.upper[0] - r.lower[0]) / 2);
-        number("anomalyScore", r.score);
-        number("threshold", s.threshold());
-        number("modelVersion", r.modelVersion);
+        string(KEY, key);
+        number(TIMESTAMP, r.timestamp);
+        number(VALUE, r.value[0]);
+        number(EXPECTED, r.forecast[0]);
+        number(LOWER, r.forecast[0] - (r.upper[0] - r.lower[0]) / 2);
+        number(UPPER, r.forecast[0] + (r.upper[0] - r.lower[0]) / 2);
+        number(ANOMALY_SCORE, r.score);
+        number(THRESHOLD, s.threshold());
+        number(MODEL_VERSION, r.modelVersion);
         // which targets deviated, most first: "a user must see why"
         Integer[] order = new Integer[s.outputs()];
         for (int j = 0; j < order.length; j++) {
             order[j] = j;
         }
         Arrays.sort(order, (a, b) -> Double.compare(Math.abs(r.deviation[b]), Math.abs(r.deviation[a])));
-        field("deviations");
+        field(DEVIATIONS);
         array();
         for (int j : order) {
             element();
             start();
-            field("feature");
+            field(FEATURE);
             bytes(featureNames[j]);
-            number("value", r.value[j]);
-            number("expected", r.forecast[j]);
-            number("deviation", r.deviation[j]);
+            number(VALUE, r.value[j]);
+            number(EXPECTED, r.forecast[j]);
+            number(DEVIATION, r.deviation[j]);
             end();
         }
         arrayEnd();
@@ -194,7 +218,7 @@ final class OutputWriter {
     // ------------------------------------------------------------------ JSON, into buf
 
     private void source(Outcome r) {
-        field("source");
+        field(SOURCE);
         bytes(SOURCES[r.source]);
     }
 
@@ -226,19 +250,16 @@ final class OutputWriter {
         comma = true;
     }
 
-    /** A field name; the names are Carousel's own, plain ASCII (compile-time constants, interned). */
-    private void field(String name) {
+    /** A field name, as encoded by {@link #name}. */
+    private void field(byte[] name) {
         if (comma) {
             put(',');
         }
-        put('"');
-        ascii(name);
-        put('"');
-        put(':');
+        bytes(name);
         comma = true;
     }
 
-    private void number(String name, double v) {
+    private void number(byte[] name, double v) {
         field(name);
         number(v);
     }
@@ -268,7 +289,7 @@ final class OutputWriter {
         nextRecent = (slot + 1) % RECENT;
     }
 
-    private void number(String name, long v) {
+    private void number(byte[] name, long v) {
         field(name);
         number(v);
     }
@@ -296,12 +317,12 @@ final class OutputWriter {
         len = end;
     }
 
-    private void bool(String name, boolean v) {
+    private void bool(byte[] name, boolean v) {
         field(name);
         bytes(v ? TRUE : FALSE);
     }
 
-    private void string(String name, String v) {
+    private void string(byte[] name, String v) {
         field(name);
         put('"');
         bytes(JsonStringEncoder.getInstance().quoteAsUTF8(v));
@@ -317,7 +338,7 @@ final class OutputWriter {
         return q;
     }
 
-    /** An ASCII string's bytes (Carousel's field names, digits): its chars' low bytes, copied at once. */
+    /** An ASCII string's bytes (a long's digits): its chars' low bytes, copied at once. */
     @SuppressWarnings("deprecation") // the one String method that copies chars to bytes without encoding
     private void ascii(String text) {
         int n = text.length();
@@ -345,6 +366,11 @@ final class OutputWriter {
         if (len + n > buf.length) {
             buf = Arrays.copyOf(buf, Math.max(2 * buf.length, len + n));
         }
+    }
+
+    /** A field name (Carousel's own, plain ASCII) as written: "name": */
+    private static byte[] name(String n) {
+        return encoded("\"" + n + "\":");
     }
 
     private static byte[] encoded(String s) {
