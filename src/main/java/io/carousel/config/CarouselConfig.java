@@ -1,5 +1,6 @@
 package io.carousel.config;
 
+import io.carousel.lstm.Loss;
 import io.carousel.scoring.ScoringConfig;
 
 import static io.carousel.config.ConfigKeys.*;
@@ -48,9 +49,6 @@ public final class CarouselConfig {
 
     /** What the LSTM forecasts (model.target). */
     public enum ModelTarget { LEVEL, CHANGE }
-
-    /** What training minimises: the mean squared error, or the Huber loss (bend at one standard deviation). */
-    public enum TrainingLoss { MSE, HUBER }
 
     public enum RetrainClock { STREAM, WALL }
 
@@ -435,7 +433,8 @@ public final class CarouselConfig {
     public int retrainThreads() { return v.intAtLeast(RETRAIN_THREADS, 1); }
     public boolean retrainDrift() { return v.bool(RETRAIN_DRIFT); }
     public boolean trainingExcludeAnomalies() { return v.bool(TRAINING_EXCLUDE_ANOMALIES); }
-    public TrainingLoss trainingLoss() { return v.choice(TRAINING_LOSS, TrainingLoss.class); }
+    /** What training minimises: the mean squared error, or the Huber loss (bend at one standard deviation). */
+    public Loss trainingLoss() { return v.choice(TRAINING_LOSS, Loss.class); }
 
     // ---- HTTP ----
 

@@ -104,33 +104,33 @@ final class Kernels {
      * within 5e-18, and a tanh's double value is exactly +-1 (tanh(20) is 1 - 8.5e-18).
      */
     static final double EXP_LIMIT = 40.0;
-    private static final double[] INV_FACTORIAL = new double[17];
+    // the Taylor coefficients 1/k!, each its own constant (C2 folds static final fields, not array elements)
+    private static final double F0 = invFactorial(0);
+    private static final double F1 = invFactorial(1);
+    private static final double F2 = invFactorial(2);
+    private static final double F3 = invFactorial(3);
+    private static final double F4 = invFactorial(4);
+    private static final double F5 = invFactorial(5);
+    private static final double F6 = invFactorial(6);
+    private static final double F7 = invFactorial(7);
+    private static final double F8 = invFactorial(8);
+    private static final double F9 = invFactorial(9);
+    private static final double F10 = invFactorial(10);
+    private static final double F11 = invFactorial(11);
+    private static final double F12 = invFactorial(12);
+    private static final double F13 = invFactorial(13);
+    private static final double F14 = invFactorial(14);
+    private static final double F15 = invFactorial(15);
+    private static final double F16 = invFactorial(16);
 
-    static {
+    /** 1 / k!, rounded once: k! is exact in a double up to k = 18. */
+    private static double invFactorial(int k) {
         double f = 1.0;
-        for (int k = 0; k < INV_FACTORIAL.length; k++) {
-            f *= Math.max(k, 1);
-            INV_FACTORIAL[k] = 1.0 / f;
+        for (int i = 2; i <= k; i++) {
+            f *= i;
         }
+        return 1.0 / f;
     }
-
-    private static final double F0 = INV_FACTORIAL[0];
-    private static final double F1 = INV_FACTORIAL[1];
-    private static final double F2 = INV_FACTORIAL[2];
-    private static final double F3 = INV_FACTORIAL[3];
-    private static final double F4 = INV_FACTORIAL[4];
-    private static final double F5 = INV_FACTORIAL[5];
-    private static final double F6 = INV_FACTORIAL[6];
-    private static final double F7 = INV_FACTORIAL[7];
-    private static final double F8 = INV_FACTORIAL[8];
-    private static final double F9 = INV_FACTORIAL[9];
-    private static final double F10 = INV_FACTORIAL[10];
-    private static final double F11 = INV_FACTORIAL[11];
-    private static final double F12 = INV_FACTORIAL[12];
-    private static final double F13 = INV_FACTORIAL[13];
-    private static final double F14 = INV_FACTORIAL[14];
-    private static final double F15 = INV_FACTORIAL[15];
-    private static final double F16 = INV_FACTORIAL[16];
 
     /**
      * a[j] = e^-a[j] for j in [0, n), the exponent clamped to [-EXP_LIMIT, EXP_LIMIT] (NaN stays NaN).

@@ -120,15 +120,13 @@ final class FlatJson {
                 }
                 pos++;
                 skipSpace();
-                int slot = slot(start, length);
+                int slot = slot(start, length, 0);
                 JsonNode n = value(slot >= 0);
                 if (n == null) {
                     return false;
                 }
-                for (int i = slot; i >= 0 && i < names.length; i++) {
-                    if (names[i] != null && names[i].length == length && same(names[i], start)) {
-                        found[i] = n; // every slot that reads this name (features may name the key field)
-                    }
+                for (; slot >= 0; slot = slot(start, length, slot + 1)) {
+                    found[slot] = n; // every slot that reads this name (features may name the key field)
                 }
                 skipSpace();
                 if (pos >= end) {
@@ -149,9 +147,9 @@ final class FlatJson {
         return pos == end;
     }
 
-    /** The first slot that reads the name at b[start, start + length), or -1. */
-    private int slot(int start, int length) {
-        for (int i = 0; i < names.length; i++) {
+    /** The first slot from {@code from} on that reads the name at b[start, start + length), or -1. */
+    private int slot(int start, int length, int from) {
+        for (int i = from; i < names.length; i++) {
             if (names[i] != null && names[i].length == length && same(names[i], start)) {
                 return i;
             }

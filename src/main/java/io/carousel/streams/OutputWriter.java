@@ -26,6 +26,7 @@ final class OutputWriter {
     private static final byte[] TRUE = encoded("true");
     private static final byte[] FALSE = encoded("false");
     private static final byte[] NULL = encoded("null");
+    private static final byte[] LONG_MIN = encoded(Long.toString(Long.MIN_VALUE));
     // the field names, each as written: its JSON string and the colon
     private static final byte[] ANOMALY = name("anomaly");
     private static final byte[] ANOMALY_SCORE = name("anomalyScore");
@@ -113,10 +114,7 @@ final class OutputWriter {
             field(TARGETS);
             array();
             for (int j = 0; j < s.outputs(); j++) {
-                element();
-                start();
-                field(FEATURE);
-                bytes(featureNames[j]);
+                targetStart(j);
                 number(FORECAST, r.forecast[j]);
                 number(ERROR, r.error[j]);
                 number(DEVIATION, r.deviation[j]);
@@ -201,10 +199,7 @@ final class OutputWriter {
         field(DEVIATIONS);
         array();
         for (int j : order) {
-            element();
-            start();
-            field(FEATURE);
-            bytes(featureNames[j]);
+            targetStart(j);
             number(VALUE, r.value[j]);
             number(EXPECTED, r.forecast[j]);
             number(DEVIATION, r.deviation[j]);
@@ -216,6 +211,14 @@ final class OutputWriter {
     }
 
     // ------------------------------------------------------------------ JSON, into buf
+
+    /** An array element: the object of target j, opened with its feature's name. */
+    private void targetStart(int j) {
+        element();
+        start();
+        field(FEATURE);
+        bytes(featureNames[j]);
+    }
 
     private void source(Outcome r) {
         field(SOURCE);
@@ -297,7 +300,7 @@ final class OutputWriter {
     /** A long's decimal digits, written in place (no String on the way). */
     private void number(long v) {
         if (v == Long.MIN_VALUE) {
-            ascii(Long.toString(v));
+            bytes(LONG_MIN); // the one long without a positive counterpart
             return;
         }
         room(20);
@@ -336,15 +339,6 @@ final class OutputWriter {
         System.arraycopy(body, 0, q, 1, body.length);
         q[q.length - 1] = '"';
         return q;
-    }
-
-    /** An ASCII string's bytes (a long's digits): its chars' low bytes, copied at once. */
-    @SuppressWarnings("deprecation") // the one String method that copies chars to bytes without encoding
-    private void ascii(String text) {
-        int n = text.length();
-        room(n);
-        text.getBytes(0, n, buf, len);
-        len += n;
     }
 
     private void put(char c) {

@@ -8,14 +8,6 @@ public record RetrainSettings(int everyEvents, long intervalMs, boolean wallCloc
                        boolean excludeAnomalies, int historyMaxEvents, long historyRetentionMs, boolean synchronous,
                        io.carousel.lstm.Loss loss) {
 
-    /** The same with the mean squared error as the training loss. */
-    public RetrainSettings(int everyEvents, long intervalMs, boolean wallClock, boolean scratch, int epochs, int seqLen,
-                           int batch, double lr, double clip, double maxRegression, int threads, boolean drift,
-                           boolean excludeAnomalies, int historyMaxEvents, long historyRetentionMs, boolean synchronous) {
-        this(everyEvents, intervalMs, wallClock, scratch, epochs, seqLen, batch, lr, clip, maxRegression, threads, drift,
-                excludeAnomalies, historyMaxEvents, historyRetentionMs, synchronous, io.carousel.lstm.Loss.MSE);
-    }
-
     /** Fewest events a key needs in its history before it can train: two windows' worth. */
     int minEvents() {
         return Math.max(2 * seqLen + 2, 32);
@@ -27,6 +19,6 @@ public record RetrainSettings(int everyEvents, long intervalMs, boolean wallCloc
                 c.retrainEpochs(), c.retrainSeqLen(), c.retrainBatch(), c.retrainLr(), c.retrainClip(),
                 c.retrainMaxRegression(), c.retrainThreads(), c.retrainDrift(), c.trainingExcludeAnomalies(),
                 c.historyMaxEvents(), c.historyRetention().toMillis(), synchronous,
-                io.carousel.lstm.Loss.valueOf(c.trainingLoss().name()));
+                c.trainingLoss());
     }
 }

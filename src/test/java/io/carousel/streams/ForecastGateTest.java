@@ -154,7 +154,7 @@ class ForecastGateTest {
         LstmShape shape = new LstmShape(1, 8, 1, 1);
         LstmModel serving = LstmModel.init(shape, 1);
         RetrainSettings oneEpoch = new RetrainSettings(400, 0, false, true, 1, 32, 16, 0.01, 1, 0.1, 1, true, true,
-                2000, Long.MAX_VALUE, true);
+                2000, Long.MAX_VALUE, true, io.carousel.lstm.Loss.MSE);
         Retrainer.Result res = Retrainer.run(new Retrainer.Job("k", LstmModel.init(shape, 2), serving, 1, series,
                 new int[] {rows}, 0, 1, 1), oneEpoch);
         assertTrue(res.valLoss() < res.servingValLoss(), "the candidate beats the serving model: " + res.valLoss()

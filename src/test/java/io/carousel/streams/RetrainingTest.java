@@ -120,14 +120,14 @@ class RetrainingTest {
         io.carousel.lstm.LstmModel untrained = io.carousel.lstm.LstmModel.init(shape, 1);
         // a learning rate that blows the weights up
         RetrainSettings wild = new RetrainSettings(400, 0, false, false, 20, 32, 16, 1e6, 0, 0.1, 1, true, true,
-                2000, Long.MAX_VALUE, true);
+                2000, Long.MAX_VALUE, true, io.carousel.lstm.Loss.MSE);
         Retrainer.Result diverged = Retrainer.run(job(untrained.copy(), untrained, 0, series), wild);
         assertTrue(!diverged.accepted(), "diverged: " + diverged.reason());
         // a good model serving; a candidate from scratch with a single epoch cannot match it
         Retrainer.Result good = Retrainer.run(job(untrained.copy(), untrained, 0, series), base);
         assertTrue(good.accepted(), good.reason());
         RetrainSettings oneEpoch = new RetrainSettings(400, 0, false, true, 1, 32, 16, 0.01, 1, 0.0, 1, true, true,
-                2000, Long.MAX_VALUE, true);
+                2000, Long.MAX_VALUE, true, io.carousel.lstm.Loss.MSE);
         Retrainer.Result worse = Retrainer.run(job(io.carousel.lstm.LstmModel.init(shape, 2), good.model(), 1, series), oneEpoch);
         assertTrue(!worse.accepted(), "worse than serving: " + worse.valLoss() + " vs " + worse.servingValLoss());
         assertTrue(worse.reason().contains("retrain.max-regression"), worse.reason());
