@@ -118,6 +118,8 @@ train_adam.safetensors, train_sgd.safetensors   D=2, H=8, L=2, O=1, all F64
 
 fwd_f32.safetensors          D=3, H=5, L=1, O=2, B=4, T=7, everything F32,
                              computed in float32
+fwd_f32_h32.safetensors      D=3, H=32, L=2, O=1, B=2, T=500, the same: the shape
+                             and length of the stream's float32 inference step
     metadata: input_size, hidden_size, num_layers, output_size, batch, seq_len, seed
     init.<param>, x [B,T,D], h0 [L,B,H], c0 [L,B,H], out [B,T,O], hn [L,B,H], cn [L,B,H]
 
@@ -679,6 +681,8 @@ def main(argv=None):
     files += ["train_adam.safetensors", "train_sgd.safetensors"]
     fwd_f32_case(out_dir, "fwd_f32", 3001, 3, 5, 1, 2, 4, 7)
     files.append("fwd_f32.safetensors")
+    fwd_f32_case(out_dir, "fwd_f32_h32", 3002, 3, 32, 2, 1, 2, 500)
+    files.append("fwd_f32_h32.safetensors")
     torch_written_case(out_dir, 4001)
     files += ["torch_written.safetensors", "torch_written_io.safetensors"]
     if carousel_written_case(out_dir, carousel, 6001):

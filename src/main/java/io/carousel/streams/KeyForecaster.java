@@ -1,7 +1,7 @@
 package io.carousel.streams;
 
 import io.carousel.lstm.LstmModel;
-import io.carousel.lstm.LstmStepper;
+import io.carousel.lstm.LstmStepperF32;
 import io.carousel.scoring.ScoreState;
 import io.carousel.scoring.Scorer;
 import java.time.Instant;
@@ -53,15 +53,16 @@ public final class KeyForecaster {
     private final StreamSettings s;
     private final Scorer scorer;
     private Served served;
-    private LstmStepper stepper;
+    private LstmStepperF32 stepper;
     private long modelVersion;
     private boolean trained;
     private final int f;
     private final int o;
     private final double[] input;
     private final double[] rollInput;
-    private final double[] state;
-    private final double[] rollState;
+    /** h and c while a re-warm replays a history (a key's event steps its stored floats in place). */
+    private final float[] state;
+    private final float[] rollState;
     private final double[] out;
     private final double[] errors;
     private final double[] modelErrors;
@@ -83,8 +84,8 @@ public final class KeyForecaster {
         this.o = settings.outputs();
         this.input = new double[settings.modelInputs()];
         this.rollInput = new double[input.length];
-        this.state = new double[model.shape().stateSize()];
-        this.rollState = new double[state.length];
+        this.state = new float[model.shape().stateSize()];
+        this.rollState = new float[state.length];
         this.out = new double[o];
         this.errors = new double[o];
         this.modelErrors = new double[o];
@@ -188,14 +189,8 @@ public final class KeyForecaster {
         }
         updateNormalisation(k, x);
         buildInput(k, x, k.count > 0 ? k.last : null, gap, timestamp);
-        for (int i = 0; i < state.length; i++) {
-            state[i] = k.hc[i];
-        }
         if (!s.baseline()) {
-            stepper.step(input, 0, state, 0, out, 0);
-        }
-        for (int i = 0; i < state.length; i++) {
-            k.hc[i] = (float) state[i];
+            stepper.step(input, 0, k.hc, 0, out, 0);
         }
         boolean seasonal = k.season > 0 && seasonalNext != null && !Double.isNaN(seasonalNext[0]);
         byte source = servingSource(k, trained, seasonal);
@@ -265,7 +260,7 @@ public final class KeyForecaster {
      * history, replaces them with {@link #seasonalRollOut}.
      */
     private void rollOut(KeyState k, long timestamp, Outcome r) {
-        System.arraycopy(state, 0, rollState, 0, state.length);
+        System.arraycopy(k.hc, 0, rollState, 0, rollState.length);
         System.arraycopy(input, 0, rollInput, 0, input.length);
         rollOut(s, k, stepper, k.forecastSource == KeyState.LSTM, timestamp, rollInput, rollState, out, r.horizon,
                 r.horizonTime, s.horizon());
@@ -304,8 +299,8 @@ public final class KeyForecaster {
      * @param values [steps * O] written: every step's forecast, in raw units
      * @param times  [steps] written: every step's time, -1 while the key has no usual gap
      */
-    static void rollOut(StreamSettings s, KeyState k, LstmStepper stepper, boolean trained, long timestamp,
-                        double[] input, double[] state, double[] out, double[] values, long[] times, int steps) {
+    static void rollOut(StreamSettings s, KeyState k, LstmStepperF32 stepper, boolean trained, long timestamp,
+                        double[] input, float[] state, double[] out, double[] values, long[] times, int steps) {
         int o = s.outputs();
         int f = s.featureCount();
         int lev = s.changeTarget() ? o : 0; // where the levels start among the inputs
@@ -518,7 +513,7 @@ public final class KeyForecaster {
      * over it includes the seasonal and the smoothed forecasts.
      */
     void rewarm(KeyState k, java.util.List<History.Event> events, Served m, double trainMse) {
-        java.util.Arrays.fill(state, 0.0);
+        java.util.Arrays.fill(state, 0f);
         // the gate starts from the new weights' record over the history (the held-out part, the
         // newest, weighs most); before that, it trusts the validation that accepted them
         k.gateModelErr = Double.NaN;
@@ -576,9 +571,7 @@ public final class KeyForecaster {
             prevTs = e.timestamp();
             prev = x;
         }
-        for (int i = 0; i < state.length; i++) {
-            k.hc[i] = (float) state[i];
-        }
+        System.arraycopy(state, 0, k.hc, 0, state.length);
         // the value one season before the next event
         int back = events.size() - k.season;
         boolean seasonal = k.season > 0 && back >= from;

@@ -115,10 +115,7 @@ public final class KeyQueries {
         int o = settings.outputs();
         int f = settings.featureCount();
         double[] input = new double[settings.modelInputs()];
-        double[] hc = new double[k.hc.length];
-        for (int i = 0; i < hc.length; i++) {
-            hc[i] = k.hc[i];
-        }
+        float[] hc = k.hc.clone();
         double[] out = new double[o];
         KeyForecaster.rollOutStart(settings, k, input, out);
         double[] values = new double[steps * o];

@@ -1,7 +1,7 @@
 package io.carousel.streams;
 
 import io.carousel.lstm.LstmModel;
-import io.carousel.lstm.LstmStepper;
+import io.carousel.lstm.LstmStepperF32;
 
 /**
  * A model ready to serve: its weights, a stepper over them (built once: it copies the weights
@@ -9,9 +9,9 @@ import io.carousel.lstm.LstmStepper;
  * back to the untrained initial one, whose record says {@value ModelRecords#UNTRAINED}) leaves its
  * keys forecast by persistence.
  */
-public record Served(LstmModel model, LstmStepper stepper, long version, boolean trained) {
+public record Served(LstmModel model, LstmStepperF32 stepper, long version, boolean trained) {
 
-    Served(LstmModel model, LstmStepper stepper, long version) {
+    Served(LstmModel model, LstmStepperF32 stepper, long version) {
         this(model, stepper, version, trained(model, version));
     }
 
@@ -26,6 +26,6 @@ public record Served(LstmModel model, LstmStepper stepper, long version, boolean
                     + model.shape().outputSize() + " outputs; the configuration needs " + s.modelInputs() + " and "
                     + s.outputs());
         }
-        return new Served(model, new LstmStepper(model), version);
+        return new Served(model, new LstmStepperF32(model), version);
     }
 }

@@ -3,6 +3,7 @@ package io.carousel.bench;
 import io.carousel.lstm.LstmModel;
 import io.carousel.lstm.LstmShape;
 import io.carousel.lstm.LstmStepper;
+import io.carousel.lstm.LstmStepperF32;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -18,8 +19,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One inference step of one key through {@link LstmStepper} (1 layer, output size 1), the stream's
- * hot path: average time per call. Must allocate nothing: run with {@code -prof gc} and read
+ * One inference step of one key (1 layer, output size 1): through {@link LstmStepper} in double and
+ * {@link LstmStepperF32} in float32, the stream's hot path: average time per call. Must allocate nothing: run with {@code -prof gc} and read
  * {@code gc.alloc.rate.norm} (B/op).
  *
  * <pre>mvn -Pbench test-compile exec:exec -Dbench=LstmStepBench -Dbench.args="-prof gc"</pre>
@@ -41,14 +42,17 @@ public class LstmStepBench {
     public int input;
 
     private LstmStepper stepper;
+    private LstmStepperF32 stepperF32;
     private double[] x;
     private double[] state;
+    private float[] stateF32;
     private double[] out;
 
     @Setup
     public void setup() {
         LstmModel model = LstmModel.init(new LstmShape(input, hidden, 1, 1), 7);
         stepper = new LstmStepper(model);
+        stepperF32 = new LstmStepperF32(model);
         // a few distinct inputs, cycled, so the state keeps moving as it does on a stream
         SplittableRandom r = new SplittableRandom(11);
         x = new double[64 * input];
@@ -56,6 +60,7 @@ public class LstmStepBench {
             x[i] = r.nextDouble() * 2 - 1;
         }
         state = new double[model.shape().stateSize()];
+        stateF32 = new float[model.shape().stateSize()];
         out = new double[1];
     }
 
@@ -66,6 +71,15 @@ public class LstmStepBench {
         int k = cursor;
         cursor = (k + 1) & 63;
         stepper.step(x, k * input, state, 0, out, 0);
+        return out[0];
+    }
+
+    /** The same step in float32 ({@link LstmStepperF32}, what the stream serves with). */
+    @Benchmark
+    public double stepF32() {
+        int k = cursor;
+        cursor = (k + 1) & 63;
+        stepperF32.step(x, k * input, stateF32, 0, out, 0);
         return out[0];
     }
 

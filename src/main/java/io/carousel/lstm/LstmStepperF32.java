@@ -1,0 +1,149 @@
+package io.carousel.lstm;
+
+/**
+ * One inference step of a model for one key in float32: the stream's hot path. Allocates nothing
+ * per call.
+ *
+ * <p>What {@link LstmStepper} computes, in PyTorch's default precision: the weights as floats
+ * (what a model file holds anyway: Carousel writes F32), the gates, c and h in float arithmetic, the
+ * input converted once and the head summed in double. A key's h and c are the floats its state
+ * stores, stepped in place. Half the bytes of weights to read and twice the lanes per vector of the
+ * double stepper, which stays the reference: training, `model forward` and the PyTorch float64
+ * parity run in double. This one is held to PyTorch's float32 forward and to the double stepper
+ * (LstmStepperF32Test).
+ *
+ * <p>Same layout as {@link LstmStepper}: per layer the rows of {@code [W_ih | W_hh]^T}, D_in + H
+ * arrays of 4H floats, and the two biases summed once. Bound to the weights at construction; not
+ * thread-safe (scratch buffers): one per thread.
+ */
+public final class LstmStepperF32 {
+
+    private final LstmShape shape;
+    private final int hidden;
+    private final float[][][] wT; // per layer [D_in + H][4H]: rows of W_ih^T, then of W_hh^T
+    private final float[][] bias; // per layer [4H] = bias_ih + bias_hh
+    private final float[] headW;  // [O][H]
+    private final double[] headB; // [O]
+    private final float[] gates;  // scratch [4H]
+    private final float[] tanhC;  // scratch [H]: tanh of the new c
+    private final float[] xh;     // scratch [max D_in + H]: a layer's input, then its h
+
+    public LstmStepperF32(LstmModel model) {
+        this.shape = model.shape();
+        this.hidden = shape.hiddenSize();
+        ParamLayout lay = model.layout();
+        double[] p = model.params();
+        int gh = LstmModel.GATES * hidden;
+        int layers = shape.layers();
+        wT = new float[layers][][];
+        bias = new float[layers][gh];
+        int maxIn = 0;
+        for (int l = 0; l < layers; l++) {
+            int din = shape.layerInput(l);
+            maxIn = Math.max(maxIn, din);
+            wT[l] = new float[din + hidden][gh];
+            transposeRows(p, lay.weightIh(l), gh, din, wT[l], 0);
+            transposeRows(p, lay.weightHh(l), gh, hidden, wT[l], din);
+            for (int r = 0; r < gh; r++) {
+                bias[l][r] = (float) (p[lay.biasIh(l) + r] + p[lay.biasHh(l) + r]);
+            }
+            halveSigmoidRows(wT[l], bias[l], hidden);
+        }
+        int o = shape.outputSize();
+        headW = new float[o * hidden];
+        for (int i = 0; i < headW.length; i++) {
+            headW[i] = (float) p[lay.headWeight() + i];
+        }
+        headB = java.util.Arrays.copyOfRange(p, lay.headBias(), lay.headBias() + o);
+        gates = new float[gh];
+        tanhC = new float[hidden];
+        xh = new float[maxIn + hidden];
+    }
+
+    public LstmShape shape() {
+        return shape;
+    }
+
+    /**
+     * sigmoid(z) = (1 + tanh(z / 2)) / 2: the gates i, f and o (rows [0, 2H) and [3H, 4H) of every
+     * column) are scaled by 1/2 here, once, so that one tanh pass over all 4H pre-activations serves
+     * every gate. A power of two: the scaled sums are exactly half the unscaled ones.
+     */
+    private static void halveSigmoidRows(float[][] columns, float[] bias, int h) {
+        for (float[] w : columns) {
+            halve(w, h);
+        }
+        halve(bias, h);
+    }
+
+    private static void halve(float[] w, int h) {
+        for (int r = 0; r < 4 * h; r++) {
+            if (r < 2 * h || r >= 3 * h) {
+                w[r] *= 0.5f;
+            }
+        }
+    }
+
+    /** rows[dstRow + c][r] = (float) src[offset + r*cols + c]. */
+    private static void transposeRows(double[] src, int offset, int rows, int cols, float[][] dst, int dstRow) {
+        for (int r = 0; r < rows; r++) {
+            int s = offset + r * cols;
+            for (int c = 0; c < cols; c++) {
+                dst[dstRow + c][r] = (float) src[s + c];
+            }
+        }
+    }
+
+    /**
+     * Steps one key once: updates its h and c in place and writes the head's output.
+     *
+     * @param x     input, {@code x[xOff .. xOff+D)}; not modified
+     * @param state the key's state, {@code state[sOff .. sOff + 2*layers*H)}: h of every layer, then
+     *              c of every layer; updated in place
+     * @param out   receives the head's outputs at {@code out[oOff .. oOff+O)}
+     */
+    public void step(double[] x, int xOff, float[] state, int sOff, double[] out, int oOff) {
+        int h = hidden;
+        int gh = LstmModel.GATES * h;
+        int cBase = sOff + shape.layers() * h;
+        float[] g = gates;
+        float[] v = xh;
+        for (int l = 0; l < shape.layers(); l++) {
+            int din = shape.layerInput(l);
+            int hOff = sOff + l * h;
+            int cOff = cBase + l * h;
+            // input: layer 0 reads x, layer l > 0 reads the new h of layer l-1 (already in state)
+            if (l == 0) {
+                for (int i = 0; i < din; i++) {
+                    v[i] = (float) x[xOff + i];
+                }
+            } else {
+                System.arraycopy(state, sOff + (l - 1) * h, v, 0, din);
+            }
+            System.arraycopy(state, hOff, v, din, h);
+            System.arraycopy(bias[l], 0, g, 0, gh);
+            FloatKernels.axpyRows(g, wT[l], v, din + h, gh);
+            // g holds tanh(z/2) for the gates i, f, o (their rows are halved) and tanh(z) for g
+            FloatKernels.tanh(g, gh);
+            // two loops, each storing to state at one offset: C2 vectorises only stores it can order
+            float[] t = tanhC;
+            for (int j = 0; j < h; j++) {
+                float c = (0.5f + 0.5f * g[h + j]) * state[cOff + j] + (0.5f + 0.5f * g[j]) * g[2 * h + j];
+                state[cOff + j] = c;
+                t[j] = FloatKernels.tanh(c);
+            }
+            for (int j = 0; j < h; j++) {
+                state[hOff + j] = (0.5f + 0.5f * g[3 * h + j]) * t[j];
+            }
+        }
+        int top = sOff + (shape.layers() - 1) * h;
+        for (int o = 0; o < shape.outputSize(); o++) {
+            double s = headB[o];
+            int w = o * h;
+            for (int j = 0; j < h; j++) {
+                s += (double) headW[w + j] * state[top + j];
+            }
+            out[oOff + o] = s;
+        }
+    }
+}
