@@ -121,8 +121,8 @@ public final class ThroughputBench {
         double[] pass = new double[rounds];
         double[] carouselCpu = new double[rounds];
         double[] passCpu = new double[rounds];
-        double[] carouselThread = new double[rounds];
-        double[] passThread = new double[rounds];
+        double[][] carouselSplit = new double[rounds][];
+        double[][] passSplit = new double[rounds][];
         // round -1 warms the JIT, the broker and the page cache; a shorter one left Carousel's first
         // measured round at about half the speed of the others
         for (int r = -1; r < rounds; r++) {
@@ -134,8 +134,8 @@ public final class ThroughputBench {
                 pass[r] = b.eventsPerSecond;
                 carouselCpu[r] = a.eventsPerCpuSecond;
                 passCpu[r] = b.eventsPerCpuSecond;
-                carouselThread[r] = a.streamMicrosPerEvent;
-                passThread[r] = b.streamMicrosPerEvent;
+                carouselSplit[r] = a.cpuSplit;
+                passSplit[r] = b.cpuSplit;
             }
         }
         double[] latC = latency(true, rate, 30);
@@ -159,11 +159,16 @@ public final class ThroughputBench {
                         + " passthrough %.0f %s, ratio %.3f%n", Benches.median(carouselCpu),
                 Arrays.toString(Arrays.stream(carouselCpu).mapToLong(Math::round).toArray()), Benches.median(passCpu),
                 Arrays.toString(Arrays.stream(passCpu).mapToLong(Math::round).toArray()), Benches.median(carouselCpu) / Benches.median(passCpu));
-        // the Kafka Streams threads alone (stream thread and its producer's sender): the cost per event
-        // of the work the two topologies do differently, least disturbed by the broker and the reader
-        System.out.printf(Locale.ROOT, "CPU of the Kafka Streams threads per event: carousel %.1f us %s, passthrough %.1f us %s,"
-                        + " ratio passthrough/carousel %.3f%n", Benches.median(carouselThread), Arrays.toString(round1(carouselThread)),
-                Benches.median(passThread), Arrays.toString(round1(passThread)), Benches.median(passThread) / Benches.median(carouselThread));
+        // where each event's CPU goes: the Kafka Streams threads (stream thread and its producer's
+        // sender) do the work the two topologies do differently and are least disturbed by the rest;
+        // the broker and the reader pay for the bytes the outputs add; the rest is GC and the JIT
+        for (int c = 0; c < CPU_GROUPS.length; c++) {
+            double[] mine = column(carouselSplit, c);
+            double[] base = column(passSplit, c);
+            System.out.printf(Locale.ROOT, "CPU per event, %-22s carousel %5.1f us %s, passthrough %5.1f us %s, ratio passthrough/carousel %.3f%n",
+                    CPU_GROUPS[c] + ":", Benches.median(mine), Arrays.toString(round1(mine)), Benches.median(base),
+                    Arrays.toString(round1(base)), Benches.median(base) / Benches.median(mine));
+        }
     }
 
     private void cardinality(int[] keyCounts, int events) throws Exception {
@@ -189,23 +194,56 @@ public final class ThroughputBench {
 
     // ------------------------------------------------------------------ one measured run
 
-    /** Throughput by the wall clock, and per CPU-second of this whole process (broker and consumer included). */
-    record Result(double eventsPerSecond, double eventsPerCpuSecond, double streamMicrosPerEvent, long stateBytes, double heapMiB) {}
+    /**
+     * Throughput by the wall clock, and per CPU-second of this whole process (broker and consumer
+     * included); the CPU per event by {@link #CPU_GROUPS}.
+     */
+    record Result(double eventsPerSecond, double eventsPerCpuSecond, double[] cpuSplit, long stateBytes, double heapMiB) {}
+
+    /** The process's threads by what they do (see {@link #cpuByGroup}). */
+    private static final String[] CPU_GROUPS = {"Kafka Streams threads", "broker threads", "reader", "GC, JIT and VM"};
+
+    private static double[] column(double[][] rows, int c) {
+        return Arrays.stream(rows).mapToDouble(r -> r[c]).toArray();
+    }
+
+    /** CPU time of every live Java thread so far, in ns, by thread id. */
+    private static Map<Long, Long> threadNanos() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<Long, Long> m = new HashMap<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            m.put(t.getId(), Math.max(0, mx.getThreadCpuTime(t.getId())));
+        }
+        return m;
+    }
+
+    /**
+     * The CPU the process spent since {@code before} (and {@code processBefore}), in ns by
+     * {@link #CPU_GROUPS}: Kafka Streams' threads (stream threads and their producers' senders),
+     * the broker's (every other Java thread but this one), this thread (the bench's read_committed
+     * reader), and what no Java thread accounts for (GC, JIT compiler and VM threads).
+     */
+    private static double[] cpuByGroup(Map<Long, Long> before, long processBefore) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        double[] g = new double[CPU_GROUPS.length];
+        long me = Thread.currentThread().getId();
+        double threads = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            long now = mx.getThreadCpuTime(t.getId());
+            if (now < 0) {
+                continue;
+            }
+            double spent = now - before.getOrDefault(t.getId(), 0L);
+            int group = t.getId() == me ? 2 : t.getName().contains("StreamThread") ? 0 : 1;
+            g[group] += spent;
+            threads += spent;
+        }
+        g[3] = Math.max(0, cpuNanos() - processBefore - threads);
+        return g;
+    }
 
     private static double[] round1(double[] a) {
         return Arrays.stream(a).map(v -> Math.round(v * 10) / 10.0).toArray();
-    }
-
-    /** CPU time of this JVM's Kafka Streams threads: stream threads and their producers' senders. */
-    private static long streamThreadNanos() {
-        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
-        long sum = 0;
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().contains("StreamThread")) {
-                sum += Math.max(0, mx.getThreadCpuTime(t.getId()));
-            }
-        }
-        return sum;
     }
 
     /** CPU time of this process so far, in ns. */
@@ -230,7 +268,7 @@ public final class ThroughputBench {
             awaitRunning(apps);
             long t0 = System.nanoTime();
             long cpu0 = cpuNanos();
-            long stream0 = streamThreadNanos();
+            Map<Long, Long> threads0 = threadNanos();
             long seen = 0;
             long deadline = t0 + Duration.ofMinutes(30).toNanos();
             while (seen < events) {
@@ -241,14 +279,14 @@ public final class ThroughputBench {
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             double cpuSeconds = (cpuNanos() - cpu0) / 1e9;
-            double streamMicros = (streamThreadNanos() - stream0) / 1e3 / events;
+            double[] split = Arrays.stream(cpuByGroup(threads0, cpu0)).map(ns -> ns / 1e3 / events).toArray();
             System.gc();
             double heap = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0;
             long disk = 0;
             for (int i = 0; i < instances; i++) {
                 disk += size(dir.resolve(name + "-state-" + i));
             }
-            return new Result(events / seconds, events / cpuSeconds, streamMicros, disk, heap);
+            return new Result(events / seconds, events / cpuSeconds, split, disk, heap);
         } finally {
             apps.forEach(a -> a.close(Duration.ofSeconds(30)));
         }
