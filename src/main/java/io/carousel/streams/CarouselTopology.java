@@ -1,5 +1,6 @@
 package io.carousel.streams;
 
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -17,12 +18,16 @@ import org.apache.kafka.streams.state.Stores;
  * {@link #build}.
  *
  * <pre>
+ * events ──────┬─► forecast (parses) [key-state store] ─► enriched, forecasts, anomalies, dead-letter
+ * control ─────┘   (feedback and rollbacks from the HTTP API, partitioned like the events)
+ *
+ * with events.key.field, the events are parsed and repartitioned by that field first:
  * events ─► parse ─bad─► dead-letter
- *             │ (repartition by the key field, when the key is a field)
+ *             │ repartition by the key field
  *             ▼
  *          forecast [key-state store] ─► enriched, forecasts, anomalies (, dead-letter: out of order)
  *             ▲
- * control ────┘ (feedback and rollbacks from the HTTP API, partitioned like the events)
+ * control ────┘
  *
  * with model.scope=group|global, also:
  * forecast ─samples─► samples-by-group (repartition) ─► group-trainer ─► models ─► [global store, every instance]
@@ -96,25 +101,19 @@ public final class CarouselTopology {
                 Serdes.String(), Serdes.ByteArray()));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MODEL_VERSIONS_STORE),
                 Serdes.Bytes(), Serdes.ByteArray()));
-        KStream<byte[], Routed> parsed = b.stream(s.eventsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
-                        .withName("events"))
-                .process(() -> new ParseProcessor(s, telemetry), Named.as("parse"));
-        Map<String, KStream<byte[], Routed>> split = parsed.split(Named.as("parsed-"))
-                .branch((k, v) -> v.isRejected(), Branched.as("rejected"))
-                .defaultBranch(Branched.as("ok"));
-        Produced<byte[], byte[]> bytes = Produced.with(Serdes.ByteArray(), Serdes.ByteArray());
-        split.get("parsed-rejected").mapValues(Routed::rejected, Named.as("rejected-bytes"))
-                .to(s.deadLetterTopic(), bytes.withName("dead-letter"));
-        KStream<byte[], Routed> events = split.get("parsed-ok");
-        if (s.keyField() != null) {
-            events = events.repartition(Repartitioned.with(Serdes.ByteArray(), EventSerde.serde()).withName(REPARTITION));
+        String[] forecastStores = {KEY_STATE_STORE, HISTORY_STORE, MODEL_STORE, MODEL_VERSIONS_STORE};
+        KStream<byte[], Emitted> out;
+        if (s.keyField() == null) {
+            // events keyed by their record key need no repartition: one source for both topics, one node
+            // that parses and forecasts (every node a record passes costs, see RecordKeyedForecast)
+            out = b.stream(List.of(s.eventsTopic(), s.controlTopic()), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+                            .withName("events-and-control"))
+                    .process(() -> new RecordKeyedForecast(s, new ForecastProcessor(s, models, trainers, groupModels, telemetry),
+                            telemetry), Named.as("forecast"), forecastStores);
+        } else {
+            out = keyedByField(b, s, telemetry).process(() -> new ForecastProcessor(s, models, trainers, groupModels, telemetry),
+                    Named.as("forecast"), forecastStores);
         }
-        KStream<byte[], Routed> control = b.stream(s.controlTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
-                        .withName("control"))
-                .flatMapValues(CarouselTopology::control, Named.as("control-parse"));
-        KStream<byte[], Emitted> out = events.merge(control, Named.as("events-and-control"))
-                .process(() -> new ForecastProcessor(s, models, trainers, groupModels, telemetry),
-                        Named.as("forecast"), KEY_STATE_STORE, HISTORY_STORE, MODEL_STORE, MODEL_VERSIONS_STORE);
         // the forecast step forwards each output to the one node it is for (by name): no filter on the way
         out.to((k, v, ctx) -> v.topic(), Produced.with(Serdes.ByteArray(), EMITTED).withName(OUTPUTS));
         if (grouped) {
@@ -127,8 +126,29 @@ public final class CarouselTopology {
         return b.build();
     }
 
+    /**
+     * Events keyed by a field: parsed, the rejected ones sent to the dead-letter topic, the rest
+     * repartitioned by their series key, then merged with the control records.
+     */
+    private static KStream<byte[], Routed> keyedByField(StreamsBuilder b, StreamSettings s, Telemetry telemetry) {
+        KStream<byte[], Routed> parsed = b.stream(s.eventsTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+                        .withName("events"))
+                .process(() -> new ParseProcessor(s, telemetry), Named.as("parse"));
+        Map<String, KStream<byte[], Routed>> split = parsed.split(Named.as("parsed-"))
+                .branch((k, v) -> v.isRejected(), Branched.as("rejected"))
+                .defaultBranch(Branched.as("ok"));
+        split.get("parsed-rejected").mapValues(Routed::rejected, Named.as("rejected-bytes"))
+                .to(s.deadLetterTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("dead-letter"));
+        KStream<byte[], Routed> events = split.get("parsed-ok")
+                .repartition(Repartitioned.with(Serdes.ByteArray(), EventSerde.serde()).withName(REPARTITION));
+        KStream<byte[], Routed> control = b.stream(s.controlTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+                        .withName("control"))
+                .flatMapValues(CarouselTopology::control, Named.as("control-parse"));
+        return events.merge(control, Named.as("events-and-control"));
+    }
+
     /** A control record, or nothing for one that is not (logged: only Carousel writes the topic). */
-    private static java.util.List<Routed> control(byte[] key, byte[] value) {
+    static java.util.List<Routed> control(byte[] key, byte[] value) {
         try {
             if (key == null) {
                 throw new IllegalArgumentException("control record has no key");

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 
 /**
  * Parses every raw event; usable ones go on keyed by their series key (UTF-8), the rest go on as
@@ -34,16 +35,25 @@ final class ParseProcessor implements Processor<byte[], byte[], byte[], Routed> 
 
     @Override
     public void process(Record<byte[], byte[]> record) {
+        context.forward(route(record, context.recordMetadata().orElse(null)));
+    }
+
+    /**
+     * A raw record as the forecast step takes it: the parsed event keyed by its series key, or the
+     * original bytes as a rejection, with the reason and where the record came from ({@code from},
+     * if known) in its headers. Needs no context: {@link RecordKeyedForecast} routes with it too.
+     */
+    Record<byte[], Routed> route(Record<byte[], byte[]> record, RecordMetadata from) {
         try {
             ParsedEvent e = parser.parse(record.key(), record.value(), record.timestamp());
             // a record key is only accepted as valid UTF-8, so its bytes are the series key's encoding
             byte[] key = recordKeyed ? record.key() : e.key().getBytes(StandardCharsets.UTF_8);
-            context.forward(record.withKey(key).withValue(Routed.of(e)));
+            return record.withKey(key).withValue(Routed.of(e));
         } catch (Rejection r) {
             Record<byte[], Routed> out = record.withValue(Routed.reject(record.value()));
-            DeadLetters.annotate(out.headers(), r, context.recordMetadata().orElse(null));
-            context.forward(out);
+            DeadLetters.annotate(out.headers(), r, from);
             telemetry.deadLettered(r.reason().name());
+            return out;
         }
     }
 }

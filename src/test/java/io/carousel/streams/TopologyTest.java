@@ -1,5 +1,6 @@
 package io.carousel.streams;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -166,6 +167,13 @@ class TopologyTest {
             assertEquals(21.0, second.get("horizon").get(0).get("forecast").asDouble());
             assertEquals(1396310700000L + 300_000, second.get("horizon").get(0).get("timestamp").asLong(),
                     "a regular series' next timestamp");
+            // parsed before the repartition, so rejected there, with the same headers
+            h.send("k", "{\"meta\": {\"at\": 5}, \"reading\": {\"temp\": 1}}", 0);
+            List<TestRecord<byte[], byte[]>> dead = h.deadLetter.readRecordsToList();
+            assertEquals(1, dead.size());
+            assertEquals("MISSING_KEY", header(dead.get(0).headers(), DeadLetters.REASON));
+            assertEquals(h.settings.eventsTopic(), header(dead.get(0).headers(), DeadLetters.TOPIC));
+            assertArrayEquals("k".getBytes(StandardCharsets.UTF_8), dead.get(0).key(), "the original key");
         }
     }
 
