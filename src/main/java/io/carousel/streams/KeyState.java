@@ -1,7 +1,10 @@
 package io.carousel.streams;
 
 import io.carousel.scoring.ScoreState;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -189,45 +192,150 @@ public final class KeyState {
 
     public byte[] serialise() {
         byte[] g = groupBytes(); // encoded once: this runs at every event
-        ByteBuffer b = ByteBuffer.allocate(serialisedSize(g.length));
+        byte[] out = new byte[serialisedSize(g.length)];
+        Cursor b = new Cursor(out);
         b.put(FORMAT).putLong(modelVersion).putLong(count).putLong(lastTimestamp).putDouble(meanInterval);
-        b.putShort((short) last.length).putShort((short) forecast.length).putInt(hc.length);
-        putAll(b, last);
-        putAll(b, mean);
-        putAll(b, var);
-        putAll(b, forecast);
+        b.putShort(last.length).putShort(forecast.length).putInt(hc.length);
+        b.putAll(last);
+        b.putAll(mean);
+        b.putAll(var);
+        b.putAll(forecast);
         b.put(forecastSource);
-        b.asFloatBuffer().put(hc); // one bulk copy (a view shares the bytes, not the position)
-        b.position(b.position() + 4 * hc.length);
-        score.serialise(b);
+        b.putAll(hc);
+        int scoreBytes = score.byteSize();
+        score.serialise(ByteBuffer.wrap(out, b.at, scoreBytes));
+        b.at += scoreBytes;
         b.putDouble(lastScore);
         b.putLong(eventsSinceTrain).putLong(lastTrainedAt).putDouble(trainMse).putDouble(driftSum).putDouble(driftMin);
         b.putLong(anomalies).putLong(lastAnomalyAt).putLong(lastAnomalyCount).putLong(falsePositives)
                 .putLong(missedAnomalies).putLong(lastControlOffset);
-        b.putShort((short) g.length).put(g);
-        putAll(b, modelForecast);
+        b.putShort(g.length).put(g);
+        b.putAll(modelForecast);
         b.putDouble(gateModelErr).putDouble(gatePersistErr).putLong(gateEvents)
                 .put((byte) ((gateSource == LSTM ? 1 : 0) | (lastAttemptRejected ? 2 : 0) | (gateSource == SEASONAL ? 4 : 0)
                         | (gateSource == SMOOTHED ? 8 : 0)));
-        putAll(b, changeMs);
+        b.putAll(changeMs);
         b.putInt(season);
-        putAll(b, seasonalForecast);
+        b.putAll(seasonalForecast);
         b.putDouble(gateSeasonalErr);
         b.putDouble(smoothing);
-        putAll(b, level);
+        b.putAll(level);
         b.putDouble(gateSmoothedErr);
-        return b.array();
+        return out;
     }
 
-    private static void getAll(ByteBuffer b, double[] a) {
-        for (int i = 0; i < a.length; i++) {
-            a[i] = b.getDouble();
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle DOUBLE = MethodHandles.byteArrayViewVarHandle(double[].class, ByteOrder.BIG_ENDIAN);
+
+    /**
+     * Big-endian fields written and read in place in a byte array, at a moving offset: the record's
+     * bytes as ByteBuffer wrote them, without its position bookkeeping at every field, nor a
+     * byte-swapping view (a VM call) for h and c, which were a fifth of Carousel's own work per event
+     * in ForecastStepBench. Out of bounds throws IndexOutOfBoundsException.
+     */
+    private static final class Cursor {
+        private final byte[] b;
+        private int at;
+
+        Cursor(byte[] b) {
+            this.b = b;
         }
-    }
 
-    private static void putAll(ByteBuffer b, double[] a) {
-        for (double v : a) {
-            b.putDouble(v);
+        Cursor put(byte v) {
+            b[at++] = v;
+            return this;
+        }
+
+        Cursor put(byte[] v) {
+            System.arraycopy(v, 0, b, at, v.length);
+            at += v.length;
+            return this;
+        }
+
+        Cursor putShort(int v) {
+            SHORT.set(b, at, (short) v);
+            at += 2;
+            return this;
+        }
+
+        Cursor putInt(int v) {
+            INT.set(b, at, v);
+            at += 4;
+            return this;
+        }
+
+        Cursor putLong(long v) {
+            LONG.set(b, at, v);
+            at += 8;
+            return this;
+        }
+
+        Cursor putDouble(double v) {
+            DOUBLE.set(b, at, v);
+            at += 8;
+            return this;
+        }
+
+        void putAll(double[] a) {
+            for (double v : a) {
+                putDouble(v);
+            }
+        }
+
+        void putAll(float[] a) {
+            for (float v : a) {
+                FLOAT.set(b, at, v);
+                at += 4;
+            }
+        }
+
+        byte get() {
+            return b[at++];
+        }
+
+        void get(byte[] into) {
+            System.arraycopy(b, at, into, 0, into.length);
+            at += into.length;
+        }
+
+        short getShort() {
+            short v = (short) SHORT.get(b, at);
+            at += 2;
+            return v;
+        }
+
+        int getInt() {
+            int v = (int) INT.get(b, at);
+            at += 4;
+            return v;
+        }
+
+        long getLong() {
+            long v = (long) LONG.get(b, at);
+            at += 8;
+            return v;
+        }
+
+        double getDouble() {
+            double v = (double) DOUBLE.get(b, at);
+            at += 8;
+            return v;
+        }
+
+        void getAll(double[] a) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = getDouble();
+            }
+        }
+
+        void getAll(float[] a) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) FLOAT.get(b, at);
+                at += 4;
+            }
         }
     }
 
@@ -242,7 +350,14 @@ public final class KeyState {
      * Returns {@code into} or a new state.
      */
     static KeyState deserialise(byte[] bytes, KeyState into) {
-        ByteBuffer b = ByteBuffer.wrap(bytes);
+        try {
+            return read(new Cursor(bytes), into);
+        } catch (IndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("key state is truncated (" + bytes.length + " bytes)", e);
+        }
+    }
+
+    private static KeyState read(Cursor b, KeyState into) {
         byte format = b.get();
         if (format < FORMAT_1 || format > FORMAT) {
             throw new IllegalArgumentException("key state format " + format + " is not supported (this build reads "
@@ -262,17 +377,18 @@ public final class KeyState {
         k.count = count;
         k.lastTimestamp = lastTs;
         k.meanInterval = interval;
-        getAll(b, k.last);
-        getAll(b, k.mean);
-        getAll(b, k.var);
-        getAll(b, k.forecast);
+        b.getAll(k.last);
+        b.getAll(k.mean);
+        b.getAll(k.var);
+        b.getAll(k.forecast);
         k.forecastSource = b.get();
         if (k.forecastSource < PERSISTENCE || k.forecastSource > (format >= 4 ? SMOOTHED : LSTM)) {
             throw new IllegalArgumentException("key state has an unknown forecast source " + k.forecastSource);
         }
-        b.asFloatBuffer().get(k.hc);
-        b.position(b.position() + 4 * s);
-        k.score = ScoreState.deserialise(b, fits ? into.score : null);
+        b.getAll(k.hc);
+        ByteBuffer scoreBytes = ByteBuffer.wrap(b.b, b.at, b.b.length - b.at);
+        k.score = ScoreState.deserialise(scoreBytes, fits ? into.score : null);
+        b.at = scoreBytes.position();
         k.lastScore = b.getDouble();
         k.eventsSinceTrain = b.getLong();
         k.lastTrainedAt = b.getLong();
@@ -291,14 +407,14 @@ public final class KeyState {
             k.group = g.length == 0 ? null : new String(g, java.nio.charset.StandardCharsets.UTF_8);
         }
         if (format >= 3) {
-            getAll(b, k.modelForecast);
+            b.getAll(k.modelForecast);
             k.gateModelErr = b.getDouble();
             k.gatePersistErr = b.getDouble();
             k.gateEvents = b.getLong();
             byte flags = b.get();
             k.gateSource = (flags & 8) != 0 ? SMOOTHED : (flags & 4) != 0 ? SEASONAL : (flags & 1) != 0 ? LSTM : PERSISTENCE;
             k.lastAttemptRejected = (flags & 2) != 0;
-            getAll(b, k.changeMs);
+            b.getAll(k.changeMs);
         } else {
             // before the gate the LSTM served whenever trained: it goes on serving until the
             // gate has evidence against it (gateSource stays LSTM, as for a new key), and the
@@ -309,14 +425,14 @@ public final class KeyState {
         }
         if (format >= 4) {
             k.season = b.getInt();
-            getAll(b, k.seasonalForecast);
+            b.getAll(k.seasonalForecast);
             k.gateSeasonalErr = b.getDouble();
             k.smoothing = b.getDouble();
-            getAll(b, k.level);
+            b.getAll(k.level);
             k.gateSmoothedErr = b.getDouble();
         }
-        if (b.hasRemaining()) {
-            throw new IllegalArgumentException("key state has " + b.remaining() + " trailing bytes");
+        if (b.at != b.b.length) {
+            throw new IllegalArgumentException("key state has " + (b.b.length - b.at) + " trailing bytes");
         }
         return k;
     }

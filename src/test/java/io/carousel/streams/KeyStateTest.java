@@ -120,6 +120,18 @@ class KeyStateTest {
     }
 
     @Test
+    void shouldRejectEveryTruncationOfARecordAsIllegalNotAnotherException() {
+        KeyState k = new KeyState(2, 2, 2 * 2 * 8, ScoreState.initial(2));
+        k.group = "pumps";
+        byte[] bytes = k.serialise();
+        for (int n = 0; n < bytes.length; n++) {
+            byte[] cut = java.util.Arrays.copyOf(bytes, n);
+            assertThrows(IllegalArgumentException.class, () -> KeyState.deserialise(cut), n + " of " + bytes.length + " bytes");
+        }
+        assertEquals("pumps", KeyState.deserialise(bytes).group);
+    }
+
+    @Test
     void shouldRejectAnUnknownFormatAndTrailingBytes() {
         byte[] bytes = new KeyState(1, 1, 64, ScoreState.initial(1)).serialise();
         bytes[0] = 9;
