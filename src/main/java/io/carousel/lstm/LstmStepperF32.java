@@ -25,7 +25,11 @@ public final class LstmStepperF32 {
     private final float[] headW;  // [O][H]
     private final double[] headB; // [O]
     private final float[] gates;  // scratch [4H]
-    private final float[] tanhC;  // scratch [H]: tanh of the new c
+    private final float[] gf;     // scratch [H]: the forget gate's tanh(z/2)
+    private final float[] gg;     // scratch [H]: the cell gate's tanh(z)
+    private final float[] go;     // scratch [H]: the output gate's tanh(z/2)
+    private final float[] c;      // scratch [H]: the layer's c, then its new c
+    private final float[] hNew;   // scratch [H]: the layer's new h
     private final float[] xh;     // scratch [max D_in + H]: a layer's input, then its h
 
     public LstmStepperF32(LstmModel model) {
@@ -56,7 +60,11 @@ public final class LstmStepperF32 {
         }
         headB = java.util.Arrays.copyOfRange(p, lay.headBias(), lay.headBias() + o);
         gates = new float[gh];
-        tanhC = new float[hidden];
+        gf = new float[hidden];
+        gg = new float[hidden];
+        go = new float[hidden];
+        c = new float[hidden];
+        hNew = new float[hidden];
         xh = new float[maxIn + hidden];
     }
 
@@ -125,16 +133,19 @@ public final class LstmStepperF32 {
             FloatKernels.axpyRows(g, wT[l], v, din + h, gh);
             // g holds tanh(z/2) for the gates i, f, o (their rows are halved) and tanh(z) for g
             FloatKernels.tanh(g, gh);
-            // two loops, each storing to state at one offset: C2 vectorises only stores it can order
-            float[] t = tanhC;
+            // C2 vectorises a loop only when all its loads and stores use the bare index (it cannot
+            // tell two float arrays apart): the gates f, g, o and the key's c are copied to slices first
+            System.arraycopy(g, h, gf, 0, h);
+            System.arraycopy(g, 2 * h, gg, 0, h);
+            System.arraycopy(g, 3 * h, go, 0, h);
+            System.arraycopy(state, cOff, c, 0, h);
             for (int j = 0; j < h; j++) {
-                float c = (0.5f + 0.5f * g[h + j]) * state[cOff + j] + (0.5f + 0.5f * g[j]) * g[2 * h + j];
-                state[cOff + j] = c;
-                t[j] = FloatKernels.tanh(c);
+                float cj = (0.5f + 0.5f * gf[j]) * c[j] + (0.5f + 0.5f * g[j]) * gg[j];
+                c[j] = cj;
+                hNew[j] = (0.5f + 0.5f * go[j]) * FloatKernels.tanh(cj);
             }
-            for (int j = 0; j < h; j++) {
-                state[hOff + j] = (0.5f + 0.5f * g[3 * h + j]) * t[j];
-            }
+            System.arraycopy(c, 0, state, cOff, h);
+            System.arraycopy(hNew, 0, state, hOff, h);
         }
         int top = sOff + (shape.layers() - 1) * h;
         for (int o = 0; o < shape.outputSize(); o++) {
