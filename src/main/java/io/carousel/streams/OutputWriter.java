@@ -68,6 +68,17 @@ final class OutputWriter {
     /** The current object has a field already (the next one needs a comma). */
     private boolean comma;
     private final ShortestDouble shortest = new ShortestDouble();
+    /** A long's digits, right-aligned, before they are copied in. */
+    private final byte[] longDigits = new byte[20];
+    /** "00", "01", ... "99": two digits at a time. */
+    private static final byte[] PAIRS = new byte[200];
+
+    static {
+        for (int i = 0; i < 100; i++) {
+            PAIRS[2 * i] = (byte) ('0' + i / 10);
+            PAIRS[2 * i + 1] = (byte) ('0' + i % 10);
+        }
+    }
     /** The last few doubles written, as raw bits, and their digits (see {@link #number(double)}). */
     private static final int RECENT = 4;
     private final long[] recentBits = new long[RECENT];
@@ -297,7 +308,7 @@ final class OutputWriter {
         number(v);
     }
 
-    /** A long's decimal digits, written in place (no String on the way). */
+    /** A long's decimal digits, two at a time from the right, then copied in (no String on the way). */
     private void number(long v) {
         if (v == Long.MIN_VALUE) {
             bytes(LONG_MIN); // the one long without a positive counterpart
@@ -308,16 +319,23 @@ final class OutputWriter {
             buf[len++] = '-';
             v = -v;
         }
-        int digits = 1;
-        for (long t = v; t >= 10; t /= 10) {
-            digits++;
+        byte[] d = longDigits;
+        int at = d.length;
+        while (v >= 100) {
+            long q = v / 100;
+            int r = (int) (v - 100 * q);
+            d[--at] = PAIRS[2 * r + 1];
+            d[--at] = PAIRS[2 * r];
+            v = q;
         }
-        int end = len + digits;
-        for (int i = end - 1; i >= len; i--) {
-            buf[i] = (byte) ('0' + v % 10);
-            v /= 10;
+        if (v >= 10) {
+            d[--at] = PAIRS[2 * (int) v + 1];
+            d[--at] = PAIRS[2 * (int) v];
+        } else {
+            d[--at] = (byte) ('0' + v);
         }
-        len = end;
+        System.arraycopy(d, at, buf, len, d.length - at);
+        len += d.length - at;
     }
 
     private void bool(byte[] name, boolean v) {
@@ -328,8 +346,28 @@ final class OutputWriter {
     private void string(byte[] name, String v) {
         field(name);
         put('"');
-        bytes(JsonStringEncoder.getInstance().quoteAsUTF8(v));
+        int n = v.length();
+        if (plainAscii(v, n)) { // a sensor's key, nearly always: its chars are its bytes
+            room(n);
+            for (int i = 0; i < n; i++) {
+                buf[len + i] = (byte) v.charAt(i);
+            }
+            len += n;
+        } else {
+            bytes(JsonStringEncoder.getInstance().quoteAsUTF8(v));
+        }
         put('"');
+    }
+
+    /** Whether the string is printable ASCII that JSON needs no escape for (no quote, no backslash). */
+    private static boolean plainAscii(String v, int n) {
+        for (int i = 0; i < n; i++) {
+            char c = v.charAt(i);
+            if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static byte[] quoted(String v) {

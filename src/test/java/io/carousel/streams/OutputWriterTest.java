@@ -122,6 +122,29 @@ class OutputWriterTest {
         }
     }
 
+    @Test
+    void shouldWriteEveryLongExactly() throws Exception {
+        OutputWriter w = new OutputWriter(StreamSettings.from(CarouselConfig.of(Map.of())));
+        java.util.List<Long> longs = new java.util.ArrayList<>(java.util.List.of(0L, 1L, 9L, 10L, 11L, 99L, 100L, 101L, 999L,
+                1000L, -1L, -9L, -10L, -99L, -100L, Long.MAX_VALUE, Long.MIN_VALUE, Long.MIN_VALUE + 1, 1_700_000_000_000L));
+        for (long p = 1; p > 0 && p < Long.MAX_VALUE / 10; p *= 10) {
+            longs.addAll(java.util.List.of(p - 1, p, p + 1, -p));
+        }
+        SplittableRandom r = new SplittableRandom(9);
+        for (int i = 0; i < 1000; i++) {
+            longs.add(r.nextLong() >> r.nextInt(64));
+        }
+        for (long v : longs) {
+            Outcome o = outcome(r, 1, 1, 1);
+            o.timestamp = v;
+            o.modelVersion = -v;
+            JsonNode f = JSON.readTree(w.forecast("k", o));
+            assertEquals(v, f.get("timestamp").longValue(), Long.toString(v));
+            assertEquals(-v, f.get("modelVersion").longValue(), Long.toString(-v));
+            assertEquals(Long.toString(v), f.get("timestamp").toString(), "as Long.toString writes it");
+        }
+    }
+
     private static void assertNumber(double want, JsonNode got) {
         if (Double.isFinite(want)) {
             assertTrue(got.isNumber(), got.toString());
