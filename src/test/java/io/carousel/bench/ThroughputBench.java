@@ -159,13 +159,13 @@ public final class ThroughputBench {
                         + " passthrough %.0f %s, ratio %.3f%n", Benches.median(carouselCpu),
                 Arrays.toString(Arrays.stream(carouselCpu).mapToLong(Math::round).toArray()), Benches.median(passCpu),
                 Arrays.toString(Arrays.stream(passCpu).mapToLong(Math::round).toArray()), Benches.median(carouselCpu) / Benches.median(passCpu));
-        // where each event's CPU goes: the Kafka Streams threads (stream thread and its producer's
-        // sender) do the work the two topologies do differently and are least disturbed by the rest;
-        // the broker and the reader pay for the bytes the outputs add; the rest is GC and the JIT
+        // where each event's CPU goes: the stream thread does the work the two topologies do
+        // differently, and with one stream thread its time per event bounds the throughput; the
+        // sender, the broker and the reader pay for the bytes the outputs add; the rest is GC and the JIT
         for (int c = 0; c < CPU_GROUPS.length; c++) {
             double[] mine = column(carouselSplit, c);
             double[] base = column(passSplit, c);
-            System.out.printf(Locale.ROOT, "CPU per event, %-22s carousel %5.1f us %s, passthrough %5.1f us %s, ratio passthrough/carousel %.3f%n",
+            System.out.printf(Locale.ROOT, "CPU per event, %-23s carousel %5.1f us %s, passthrough %5.1f us %s, ratio passthrough/carousel %.3f%n",
                     CPU_GROUPS[c] + ":", Benches.median(mine), Arrays.toString(round1(mine)), Benches.median(base),
                     Arrays.toString(round1(base)), Benches.median(base) / Benches.median(mine));
         }
@@ -201,7 +201,8 @@ public final class ThroughputBench {
     record Result(double eventsPerSecond, double eventsPerCpuSecond, double[] cpuSplit, long stateBytes, double heapMiB) {}
 
     /** The process's threads by what they do (see {@link #cpuByGroup}). */
-    private static final String[] CPU_GROUPS = {"Kafka Streams threads", "broker threads", "reader", "GC, JIT and VM"};
+    private static final String[] CPU_GROUPS = {"stream thread", "its producer's sender", "broker threads", "reader",
+            "GC, JIT and VM"};
 
     private static double[] column(double[][] rows, int c) {
         return Arrays.stream(rows).mapToDouble(r -> r[c]).toArray();
@@ -219,9 +220,10 @@ public final class ThroughputBench {
 
     /**
      * The CPU the process spent since {@code before} (and {@code processBefore}), in ns by
-     * {@link #CPU_GROUPS}: Kafka Streams' threads (stream threads and their producers' senders),
-     * the broker's (every other Java thread but this one), this thread (the bench's read_committed
-     * reader), and what no Java thread accounts for (GC, JIT compiler and VM threads).
+     * {@link #CPU_GROUPS}: Kafka Streams' stream threads (one an instance: each runs its tasks' every
+     * record, so its time per event bounds the throughput), their producers' sender threads (which
+     * run beside them), the broker's (every other Java thread but this one), this thread (the bench's
+     * read_committed reader), and what no Java thread accounts for (GC, JIT compiler and VM threads).
      */
     private static double[] cpuByGroup(Map<Long, Long> before, long processBefore) {
         java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -234,11 +236,12 @@ public final class ThroughputBench {
                 continue;
             }
             double spent = now - before.getOrDefault(t.getId(), 0L);
-            int group = t.getId() == me ? 2 : t.getName().contains("StreamThread") ? 0 : 1;
+            String name = t.getName();
+            int group = t.getId() == me ? 3 : !name.contains("StreamThread") ? 2 : name.contains("producer") ? 1 : 0;
             g[group] += spent;
             threads += spent;
         }
-        g[3] = Math.max(0, cpuNanos() - processBefore - threads);
+        g[4] = Math.max(0, cpuNanos() - processBefore - threads);
         return g;
     }
 
