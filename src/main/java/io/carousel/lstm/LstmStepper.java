@@ -17,13 +17,13 @@ public final class LstmStepper {
 
     private final LstmShape shape;
     private final int hidden;
-    private final double[][][] wT; // per layer [D_in + H][4H]: rows of W_ih^T, then of W_hh^T
-    private final double[][] bias; // per layer [4H] = bias_ih + bias_hh
-    private final double[] headW; // [O][H]
-    private final double[] headB; // [O]
+    final double[][][] wT; // per layer [D_in + H][4H]: rows of W_ih^T, then of W_hh^T
+    final double[][] bias; // per layer [4H] = bias_ih + bias_hh
+    final double[] headW; // [O][H]
+    final double[] headB; // [O]
     private final double[] gates; // scratch [4H]
     private final double[] tanhC; // scratch [H]: the new c, then tanh(c)
-    private final double[] xh;    // scratch [max D_in + H]: a layer's input, then its h
+    final double[] xh;    // scratch [max D_in + H]: a layer's input, then its h
 
     public LstmStepper(LstmModel model) {
         this.shape = model.shape();

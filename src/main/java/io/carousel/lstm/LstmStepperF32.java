@@ -8,7 +8,7 @@ package io.carousel.lstm;
  * (what a model file holds anyway: Carousel writes F32), the gates, c and h in float arithmetic, the
  * input converted once and the head summed in double. A key's h and c are the floats its state
  * stores, stepped in place. Half the bytes of weights to read and twice the lanes per vector of the
- * double stepper, which stays the reference: training, `model forward` and the PyTorch float64
+ * double stepper, which stays the reference: training, {@code model forward} and the PyTorch float64
  * parity run in double. This one is held to PyTorch's float32 forward and to the double stepper
  * (LstmStepperF32Test).
  *
@@ -33,39 +33,37 @@ public final class LstmStepperF32 {
     private final float[] xh;     // scratch [max D_in + H]: a layer's input, then its h
 
     public LstmStepperF32(LstmModel model) {
+        LstmStepper layout = new LstmStepper(model); // the double stepper's layout, in floats
         this.shape = model.shape();
         this.hidden = shape.hiddenSize();
-        ParamLayout lay = model.layout();
-        double[] p = model.params();
-        int gh = LstmModel.GATES * hidden;
         int layers = shape.layers();
         wT = new float[layers][][];
-        bias = new float[layers][gh];
-        int maxIn = 0;
+        bias = new float[layers][];
         for (int l = 0; l < layers; l++) {
-            int din = shape.layerInput(l);
-            maxIn = Math.max(maxIn, din);
-            wT[l] = new float[din + hidden][gh];
-            transposeRows(p, lay.weightIh(l), gh, din, wT[l], 0);
-            transposeRows(p, lay.weightHh(l), gh, hidden, wT[l], din);
-            for (int r = 0; r < gh; r++) {
-                bias[l][r] = (float) (p[lay.biasIh(l) + r] + p[lay.biasHh(l) + r]);
+            wT[l] = new float[layout.wT[l].length][];
+            for (int row = 0; row < wT[l].length; row++) {
+                wT[l][row] = floats(layout.wT[l][row]);
             }
+            bias[l] = floats(layout.bias[l]); // bias_ih + bias_hh summed in double, rounded once
             halveSigmoidRows(wT[l], bias[l], hidden);
         }
-        int o = shape.outputSize();
-        headW = new float[o * hidden];
-        for (int i = 0; i < headW.length; i++) {
-            headW[i] = (float) p[lay.headWeight() + i];
-        }
-        headB = java.util.Arrays.copyOfRange(p, lay.headBias(), lay.headBias() + o);
-        gates = new float[gh];
+        headW = floats(layout.headW);
+        headB = layout.headB;
+        gates = new float[LstmModel.GATES * hidden];
         gf = new float[hidden];
         gg = new float[hidden];
         go = new float[hidden];
         c = new float[hidden];
         hNew = new float[hidden];
-        xh = new float[maxIn + hidden];
+        xh = new float[layout.xh.length];
+    }
+
+    private static float[] floats(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
     }
 
     public LstmShape shape() {
@@ -88,16 +86,6 @@ public final class LstmStepperF32 {
         for (int r = 0; r < 4 * h; r++) {
             if (r < 2 * h || r >= 3 * h) {
                 w[r] *= 0.5f;
-            }
-        }
-    }
-
-    /** rows[dstRow + c][r] = (float) src[offset + r*cols + c]. */
-    private static void transposeRows(double[] src, int offset, int rows, int cols, float[][] dst, int dstRow) {
-        for (int r = 0; r < rows; r++) {
-            int s = offset + r * cols;
-            for (int c = 0; c < cols; c++) {
-                dst[dstRow + c][r] = (float) src[s + c];
             }
         }
     }
