@@ -70,15 +70,7 @@ final class OutputWriter {
     private final ShortestDouble shortest = new ShortestDouble();
     /** A long's digits, right-aligned, before they are copied in. */
     private final byte[] longDigits = new byte[20];
-    /** "00", "01", ... "99": two digits at a time. */
-    private static final byte[] PAIRS = new byte[200];
 
-    static {
-        for (int i = 0; i < 100; i++) {
-            PAIRS[2 * i] = (byte) ('0' + i / 10);
-            PAIRS[2 * i + 1] = (byte) ('0' + i % 10);
-        }
-    }
     /** The last few doubles written, as raw bits, and their digits (see {@link #number(double)}). */
     private static final int RECENT = 4;
     private final long[] recentBits = new long[RECENT];
@@ -320,17 +312,18 @@ final class OutputWriter {
             v = -v;
         }
         byte[] d = longDigits;
+        byte[] pairs = ShortestDouble.PAIRS;
         int at = d.length;
         while (v >= 100) {
             long q = v / 100;
             int r = (int) (v - 100 * q);
-            d[--at] = PAIRS[2 * r + 1];
-            d[--at] = PAIRS[2 * r];
+            d[--at] = pairs[2 * r + 1];
+            d[--at] = pairs[2 * r];
             v = q;
         }
         if (v >= 10) {
-            d[--at] = PAIRS[2 * (int) v + 1];
-            d[--at] = PAIRS[2 * (int) v];
+            d[--at] = pairs[2 * (int) v + 1];
+            d[--at] = pairs[2 * (int) v];
         } else {
             d[--at] = (byte) ('0' + v);
         }

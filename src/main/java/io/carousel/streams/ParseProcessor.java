@@ -47,8 +47,9 @@ final class ParseProcessor implements Processor<byte[], byte[], byte[], Routed> 
         try {
             ParsedEvent e = parser.parse(record.key(), record.value(), record.timestamp());
             // a record key is only accepted as valid UTF-8, so its bytes are the series key's encoding
-            byte[] key = recordKeyed ? record.key() : e.key().getBytes(StandardCharsets.UTF_8);
-            return record.withKey(key).withValue(Routed.of(e));
+            // already: the record keeps it (withKey would copy the record for nothing)
+            Record<byte[], byte[]> keyed = recordKeyed ? record : record.withKey(e.key().getBytes(StandardCharsets.UTF_8));
+            return keyed.withValue(Routed.of(e));
         } catch (Rejection r) {
             Record<byte[], Routed> out = record.withValue(Routed.reject(record.value()));
             DeadLetters.annotate(out.headers(), r, from);

@@ -33,8 +33,8 @@ final class ShortestDouble {
     /** g(k) = floor(10^-k 2^(125 - floor(log2 10^-k))) + 1, in [2^125, 2^126], as its high and low 63 bits. */
     private static final long[] G1 = new long[K_MAX - K_MIN + 1];
     private static final long[] G0 = new long[K_MAX - K_MIN + 1];
-    /** "00" to "99", two ASCII bytes each. */
-    private static final byte[] PAIRS = new byte[200];
+    /** "00" to "99", two ASCII bytes each (OutputWriter writes longs with it too). */
+    static final byte[] PAIRS = new byte[200];
 
     static {
         for (int k = K_MIN; k <= K_MAX; k++) {

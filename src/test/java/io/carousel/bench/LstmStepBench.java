@@ -20,7 +20,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One inference step of one key (1 layer, output size 1): through {@link LstmStepper} in double and
- * {@link LstmStepperF32} in float32, the stream's hot path: average time per call. Must allocate nothing: run with {@code -prof gc} and read
+ * {@link LstmStepperF32} in float32, the stream's hot path: average time per call. Must allocate
+ * nothing: run with {@code -prof gc} and read
  * {@code gc.alloc.rate.norm} (B/op).
  *
  * <pre>mvn -Pbench test-compile exec:exec -Dbench=LstmStepBench -Dbench.args="-prof gc"</pre>
